@@ -1,0 +1,61 @@
+"""kr8s_trio: a Kubernetes API client for trio, in the spirit of kr8s.
+
+The client API (``api``, ``Api``, ``get``, ...) lands with the core client; today the package
+provides the exception tree and the embedded fake API server in `kr8s_trio.testing`.
+"""
+
+from kr8s_trio._core._exceptions import (
+    AlreadyExistsError as AlreadyExistsError,
+    APIError as APIError,
+    APITimeoutError as APITimeoutError,
+    AuthError as AuthError,
+    BadRequestError as BadRequestError,
+    ConfigError as ConfigError,
+    ConflictError as ConflictError,
+    ExecError as ExecError,
+    ForbiddenError as ForbiddenError,
+    GoneError as GoneError,
+    InvalidError as InvalidError,
+    Kr8sError as Kr8sError,
+    LocalProtocolError as LocalProtocolError,
+    MethodNotAllowedError as MethodNotAllowedError,
+    NotAcceptableError as NotAcceptableError,
+    NotFoundError as NotFoundError,
+    PatchError as PatchError,
+    ProtocolError as ProtocolError,
+    RemoteProtocolError as RemoteProtocolError,
+    SelectorError as SelectorError,
+    ServerError as ServerError,
+    TooManyRequestsError as TooManyRequestsError,
+    TransportError as TransportError,
+    UnauthorizedError as UnauthorizedError,
+    UnsupportedMediaTypeError as UnsupportedMediaTypeError,
+)
+
+__all__ = [
+    "APIError",
+    "APITimeoutError",
+    "AlreadyExistsError",
+    "AuthError",
+    "BadRequestError",
+    "ConfigError",
+    "ConflictError",
+    "ExecError",
+    "ForbiddenError",
+    "GoneError",
+    "InvalidError",
+    "Kr8sError",
+    "LocalProtocolError",
+    "MethodNotAllowedError",
+    "NotAcceptableError",
+    "NotFoundError",
+    "PatchError",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "SelectorError",
+    "ServerError",
+    "TooManyRequestsError",
+    "TransportError",
+    "UnauthorizedError",
+    "UnsupportedMediaTypeError",
+]
