@@ -1,0 +1,1 @@
+"""pytest plugin of kr8s_trio.testing (registered through the ``pytest11`` entry point)."""
