@@ -147,6 +147,7 @@ def _pod_status(prefix: tuple[str, ...]) -> dict[tuple[str, ...], FieldSpec]:
             "containerStatuses": _ATOMIC_LIST,
             "initContainerStatuses": _ATOMIC_LIST,
             "ephemeralContainerStatuses": _ATOMIC_LIST,
+            "resourceClaimStatuses": _merge_list("name", retain=True),
         },
     )
 
