@@ -1,0 +1,338 @@
+"""The fake API server as an ASGI application.
+
+Every request goes through the same pipeline as in kube-apiserver, in the same order: read the
+body (3 MiB limit), classify the request (`request_info`), record it, authenticate (token, client
+certificate, anonymous), impersonate, apply armed faults, then serve non-resource paths
+(health, discovery, OpenAPI) or authorize and dispatch to the resource handlers. Errors are
+`APIError`s carrying a Status and are answered with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+import trio
+
+from kr8s_trio._core._exceptions import APIError
+from kr8s_trio.testing._auth import RequestAttributes, UserInfo, impersonation_forbidden
+from kr8s_trio.testing._faults import Fault, RequestRecord
+from kr8s_trio.testing._handlers import StreamingResponse, handle_resource
+from kr8s_trio.testing._http import Request, Response, dumps
+from kr8s_trio.testing._requestinfo import RequestInfo, request_info
+from kr8s_trio.testing._server import Receive, Scope, Send, connection_from_scope
+from kr8s_trio.testing._status import method_not_supported, path_not_found, status_error
+from kr8s_trio.testing._subresources import handle_subresource, handle_virtual
+from kr8s_trio.testing._watch import RESET
+
+if TYPE_CHECKING:
+    from kr8s_trio.testing._discovery import Discovery
+    from kr8s_trio.testing._openapi import OpenAPI
+    from kr8s_trio.testing._server import ConnectionHandle
+    from kr8s_trio.testing._state import ClusterState
+
+__all__ = ["FakeAPIServerApp"]
+
+_HEALTH = ("/healthz", "/livez", "/readyz")
+
+
+def error_response(exc: APIError) -> Response:
+    headers = []
+    if exc.retry_after is not None:
+        headers.append(("Retry-After", str(int(exc.retry_after))))
+    return Response(status=exc.code, body=dumps(exc.status), headers=headers)
+
+
+def _fault_response(fault: Fault) -> Response:
+    headers = (
+        [("Retry-After", str(int(fault.retry_after)))] if fault.retry_after is not None else []
+    )
+    if fault.status == 429:
+        return Response(
+            429,
+            b"Too many requests, please try again later.\n",
+            "text/plain; charset=utf-8",
+            headers,
+        )
+    reasons = {
+        500: ("InternalError", "Internal error occurred: injected fault"),
+        503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
+        504: ("Timeout", "Timeout: request did not complete within the allotted timeout"),
+    }
+    reason, message = reasons.get(fault.status, ("InternalError", f"injected fault {fault.status}"))
+    exc = status_error(fault.status, reason, message, retry_after=fault.retry_after)
+    response = error_response(exc)
+    return response
+
+
+class FakeAPIServerApp:
+    """ASGI app serving a `ClusterState`."""
+
+    def __init__(self, state: ClusterState, discovery: Discovery, openapi: OpenAPI) -> None:
+        self.state = state
+        self.discovery = discovery
+        self.openapi = openapi
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+
+    # -- http ---------------------------------------------------------------------------------
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        body = bytearray()
+        too_large = False
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            if len(body) + len(chunk) > self.state.config.max_body_bytes:
+                too_large = True
+            elif chunk:
+                body += chunk
+            if not message.get("more_body", False):
+                break
+        request = Request(
+            method=scope["method"],
+            path=scope["path"],
+            query_string=scope["query_string"].decode("latin-1"),
+            headers=headers,
+            body=bytes(body),
+        )
+        info = request_info(request.method, request.path, request.param("watch"))
+        record = RequestRecord(
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            verb=info.verb,
+            api_group=info.group,
+            api_version=info.version,
+            resource=info.resource,
+            subresource=info.subresource,
+            namespace=info.namespace,
+            name=info.name,
+            label_selector=request.param("labelSelector"),
+            field_selector=request.param("fieldSelector"),
+            user_agent=request.header("user-agent"),
+            content_type=request.header("content-type"),
+            accept=request.header("accept"),
+            impersonation={k: v for k, v in headers.items() if k.startswith("impersonate-")},
+        )
+        self.state.requests.append(record)
+        connection = connection_from_scope(scope)
+        response: Response | StreamingResponse
+        try:
+            if too_large:
+                raise status_error(
+                    413,
+                    "RequestEntityTooLarge",
+                    f"Request entity too large: limit is {self.state.config.max_body_bytes}",
+                )
+            response = await self._dispatch(request, info, record, connection, scope)
+        except APIError as exc:
+            response = error_response(exc)
+        record.status = response.status
+        if isinstance(response, StreamingResponse):
+            await self._stream(response, send, receive, connection)
+        else:
+            await self._send(response, send, record)
+
+    async def _dispatch(
+        self,
+        request: Request,
+        info: RequestInfo,
+        record: RequestRecord,
+        connection: ConnectionHandle | None,
+        scope: Scope,
+    ) -> Response | StreamingResponse:
+        if request.path.rstrip("/") in _HEALTH or request.path.startswith(
+            tuple(p + "/" for p in _HEALTH)
+        ):
+            return Response(200, b"ok", "text/plain; charset=utf-8")
+        state = self.state
+        peer = None
+        if connection is not None and connection.peer is not None:
+            peer = (connection.peer.username, connection.peer.groups)
+        user = state.authn.authenticate(request.headers, peer)
+        user = self._impersonate(user, scope)
+        record.user = user.username
+        fault = state.faults.take("status", record)
+        if fault is not None:
+            return _fault_response(fault)
+        delay = state.faults.take("delay_headers", record)
+        if delay is not None:
+            await trio.sleep(delay.seconds)
+        if not info.is_resource:
+            if request.method not in ("GET", "HEAD"):
+                raise path_not_found() if request.method != "POST" else _method_not_allowed()
+            answer = self.discovery.handle(request) or self.openapi.handle(request)
+            if answer is None:
+                raise path_not_found()
+            return answer
+        rt = state.registry.get(info.group, info.version, info.resource)
+        if rt is None:
+            raise path_not_found()
+        state.authz.check(
+            user,
+            RequestAttributes(
+                verb=info.verb,
+                group=info.group,
+                resource=info.resource,
+                subresource=info.subresource,
+                namespace=info.namespace
+                if rt.namespaced or info.resource == "namespaces"
+                else None,
+                name=info.name,
+            ),
+        )
+        if rt.virtual:
+            if info.verb != "create":
+                raise method_not_supported(rt.group_resource, info.verb)
+            return handle_virtual(state, request, rt, user)
+        if info.subresource:
+            return await handle_subresource(state, request, info, rt, user)
+        if info.name is None and info.verb in ("get", "update", "patch", "delete"):
+            raise method_not_supported(rt.group_resource, info.verb)
+        if rt.namespaced and info.namespace is None and info.verb not in ("list", "watch"):
+            raise path_not_found()
+        return await handle_resource(state, request, info, rt, record)
+
+    def _impersonate(self, user: UserInfo, scope: Scope) -> UserInfo:
+        target: str | None = None
+        groups: list[str] = []
+        uid = ""
+        extra: dict[str, list[str]] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            if name == "impersonate-user":
+                target = value
+            elif name == "impersonate-group":
+                groups.append(value)
+            elif name == "impersonate-uid":
+                uid = value
+            elif name.startswith("impersonate-extra-"):
+                extra.setdefault(name[len("impersonate-extra-") :], []).append(value)
+        if target is None:
+            if groups or uid or extra:
+                raise status_error(
+                    400,
+                    "BadRequest",
+                    "requested impersonation of groups, uid or extra without impersonating a user",
+                )
+            return user
+        allowed = self.state.authz.allowed(
+            user, RequestAttributes(verb="impersonate", group="", resource="users", name=target)
+        )
+        if not allowed:
+            raise impersonation_forbidden(user, target)
+        if not target.startswith("system:serviceaccount:") and "system:authenticated" not in groups:
+            groups.append("system:authenticated")
+        return UserInfo(target, uid, tuple(groups), {k: tuple(v) for k, v in extra.items()})
+
+    async def _send(self, response: Response, send: Send, record: RequestRecord) -> None:
+        trickle = (
+            self.state.faults.take("trickle", record) if self.state.faults.has_armed() else None
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": response.header_list(),
+            }
+        )
+        body = response.body
+        if trickle is not None:
+            size = max(1, trickle.chunk_size)
+            for i in range(0, len(body), size):
+                await send(
+                    {"type": "http.response.body", "body": body[i : i + size], "more_body": True}
+                )
+                await trio.sleep(trickle.seconds)
+            body = b""
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def _stream(
+        self,
+        response: StreamingResponse,
+        send: Send,
+        receive: Receive,
+        connection: ConnectionHandle | None,
+    ) -> None:
+        headers = [(b"content-type", response.content_type.encode())]
+        headers += [(k.lower().encode(), v.encode()) for k, v in response.headers]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        # flush the headers at once: clients block on them before any event exists
+        await send({"type": "http.response.body", "body": b"", "more_body": True})
+
+        async def watch_disconnect(cancel: trio.CancelScope) -> None:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    cancel.cancel()
+                    return
+
+        reset = False
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch_disconnect, nursery.cancel_scope)
+            async with contextlib.aclosing(response.body) as body:  # type: ignore[type-var]
+                async for chunk in body:
+                    if chunk is RESET:
+                        reset = True
+                        break
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if reset:
+                if connection is not None:
+                    connection.abort()
+            else:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            nursery.cancel_scope.cancel()
+
+    # -- websocket ------------------------------------------------------------------------------
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """exec, attach and port-forward arrive here; the simulated kubelet serves them."""
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        exc = status_error(
+            400,
+            "BadRequest",
+            "streaming subresources (exec, attach, portforward) are served by the simulated "
+            "kubelet, which is not part of this server",
+        )
+        body = dumps(exc.status)
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 400,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": body, "more_body": False})
+
+
+def _method_not_allowed() -> APIError:
+    return status_error(
+        405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+    )

@@ -1,0 +1,414 @@
+"""HTTP handlers for resources: the REST verbs on top of `RestStorage`.
+
+Each handler reads the query and body the way kube-apiserver does (``fieldManager``, ``dryRun``,
+``force``, list options, selectors, DeleteOptions in the body), calls the registry and encodes the
+answer, as a Table when the client asked for one. Watches return a `StreamingResponse`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import yaml
+
+from kr8s_trio._core._exceptions import SelectorError
+from kr8s_trio._core._selectors import FieldSelector, LabelSelector
+from kr8s_trio.testing._faults import expired_status
+from kr8s_trio.testing._http import JSON_TYPE, Request, Response, dumps, json_response
+from kr8s_trio.testing._pagination import parse_list_options, parse_resource_version
+from kr8s_trio.testing._rest import WriteContext
+from kr8s_trio.testing._status import (
+    FieldError,
+    bad_request,
+    method_not_supported,
+    not_acceptable,
+    status_error,
+    timeout,
+    unsupported_media_type,
+)
+from kr8s_trio.testing._tables import table_request, to_table
+from kr8s_trio.testing._watch import WatchOptions, WatchStream, table_encoder
+
+if TYPE_CHECKING:
+    from kr8s_trio.testing._faults import RequestRecord
+    from kr8s_trio.testing._requestinfo import RequestInfo
+    from kr8s_trio.testing._resources import ResourceType
+    from kr8s_trio.testing._state import ClusterState
+
+__all__ = ["StreamingResponse", "decode_body", "handle_resource"]
+
+JSONObject = dict[str, Any]
+
+_ACCEPTED_BODIES = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf")
+_SERVED_TYPES = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf")
+
+
+@attrs.define
+class StreamingResponse:
+    """A response whose body is produced over time (watches); each item is flushed as it comes."""
+
+    body: AsyncIterator[bytes]
+    status: int = 200
+    content_type: str = JSON_TYPE
+    headers: list[tuple[str, str]] = attrs.field(factory=list)
+    on_close: Any = None
+
+
+def decode_body(request: Request) -> JSONObject:
+    """The request body as an object (JSON or YAML).
+
+    Raises:
+        APIError: 415 for other media types (protobuf is decoded in part 2), 400 when malformed.
+    """
+    ctype = request.content_type or "application/json"
+    if ctype == "application/vnd.kubernetes.protobuf":
+        raise unsupported_media_type(ctype, ["application/json", "application/yaml"])
+    if ctype not in ("application/json", "application/yaml", "*/*", "text/plain"):
+        raise unsupported_media_type(ctype, list(_ACCEPTED_BODIES))
+    try:
+        if ctype == "application/yaml":
+            data = yaml.safe_load(request.body.decode() or "null")
+        else:
+            data = json.loads(request.body or b"null")
+    except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise bad_request(f"error decoding request body: {exc}") from None
+    if not isinstance(data, dict):
+        raise bad_request("the request body must be a JSON or YAML object")
+    return data
+
+
+def _check_accept(request: Request) -> None:
+    ranges = request.accept
+    for r in ranges:
+        if r.matches_json() or r.type in ("application/yaml",) or r.params.get("as") == "Table":
+            return
+    raise not_acceptable(_SERVED_TYPES)
+
+
+def _selectors(rt: ResourceType, request: Request) -> tuple[LabelSelector, FieldSelector]:
+    try:
+        labels = LabelSelector.parse(request.param("labelSelector") or "")
+    except SelectorError as exc:
+        raise bad_request(str(exc)) from None
+    try:
+        fields = FieldSelector.parse(request.param("fieldSelector") or "")
+    except SelectorError as exc:
+        raise bad_request(str(exc)) from None
+    supported = rt.selectable_fields()
+    for field in sorted(fields.fields):
+        if field not in supported:
+            raise bad_request(f"field label not supported: {field}")
+    return labels, fields
+
+
+def _write_context(request: Request) -> WriteContext:
+    manager = request.param("fieldManager")
+    if manager is None:
+        agent = request.header("user-agent")
+        manager = agent.split("/", 1)[0] if agent else None
+    elif len(manager) > 128:
+        raise _options_invalid(
+            FieldError(
+                "TooLong", "fieldManager", "may not be more than 128 characters", manager, True
+            )
+        )
+    dry_run = request.params("dryRun")
+    for value in dry_run:
+        if value != "All":
+            raise _options_invalid(FieldError.not_supported("dryRun", value, ["All"]))
+    validation = request.param("fieldValidation")
+    if validation not in (None, "", "Ignore", "Warn", "Strict"):
+        raise bad_request(f"fieldValidation parameter unsupported: {validation}")
+    return WriteContext(manager=manager or None, dry_run=bool(dry_run))
+
+
+def _options_invalid(error: FieldError) -> Exception:
+    return status_error(
+        422,
+        "Invalid",
+        f'CreateOptions.meta.k8s.io "" is invalid: {error}',
+        {
+            "group": "meta.k8s.io",
+            "kind": "CreateOptions",
+            "causes": [{"reason": error.reason, "message": error.body(), "field": error.field}],
+        },
+    )
+
+
+def _present(rt: ResourceType, obj: JSONObject) -> JSONObject:
+    """An object as the requested version shows it."""
+    if obj.get("apiVersion") != rt.api_version:
+        return {**obj, "apiVersion": rt.api_version}
+    return obj
+
+
+def _object_response(
+    state: ClusterState, rt: ResourceType, request: Request, obj: JSONObject, status: int = 200
+) -> Response:
+    tr = table_request(request)
+    if tr is not None:
+        rv = str(obj.get("metadata", {}).get("resourceVersion", ""))
+        return json_response(to_table(rt, [obj], tr, resource_version=rv, now=state.now()), status)
+    return json_response(_present(rt, obj), status)
+
+
+async def handle_resource(
+    state: ClusterState,
+    request: Request,
+    info: RequestInfo,
+    rt: ResourceType,
+    record: RequestRecord,
+) -> Response | StreamingResponse:
+    """Serve one request on a resource (no subresource)."""
+    verb = info.verb
+    if verb not in rt.verbs:
+        raise method_not_supported(rt.group_resource, verb)
+    namespace = info.namespace if rt.namespaced else None
+    if verb in ("get", "list", "watch"):
+        _check_accept(request)
+    match verb:
+        case "get":
+            stored = state.rest.get(rt, namespace, info.name or "")
+            return _object_response(state, rt, request, stored.obj)
+        case "list":
+            return _list(state, request, rt, namespace)
+        case "watch":
+            return _watch(state, request, rt, namespace, record)
+        case "create":
+            if rt.namespaced and not info.namespace:
+                raise method_not_supported(rt.group_resource, "create")
+            ctx = _write_context(request)
+            obj = state.rest.create(rt, namespace, decode_body(request), ctx)
+            return _object_response(state, rt, request, obj, 201)
+        case "update":
+            ctx = _write_context(request)
+            obj = state.rest.update(rt, namespace, info.name or "", decode_body(request), ctx)
+            return _object_response(state, rt, request, obj)
+        case "patch":
+            ctx = _write_context(request)
+            obj, status = state.rest.patch(
+                rt,
+                namespace,
+                info.name or "",
+                request.body,
+                request.content_type,
+                ctx,
+                force=_force(request),
+            )
+            return _object_response(state, rt, request, obj, status)
+        case "delete":
+            ctx = _write_context(request)
+            obj, status = state.rest.delete(
+                rt, namespace, info.name or "", _delete_options(request), ctx
+            )
+            if obj.get("kind") == "Status":
+                return json_response(obj, status)
+            return _object_response(state, rt, request, obj, status)
+        case "deletecollection":
+            ctx = _write_context(request)
+            labels, fields = _selectors(rt, request)
+            result = state.rest.delete_collection(
+                rt, namespace, labels, fields, _delete_options(request), ctx
+            )
+            return json_response(result)
+    raise method_not_supported(rt.group_resource, verb)
+
+
+def _force(request: Request) -> bool | None:
+    value = request.param("force")
+    if value is None:
+        return None
+    if value not in ("true", "false", "1", "0", "True", "False"):
+        raise bad_request(f'invalid value for force: "{value}"')
+    return value in ("true", "1", "True")
+
+
+def _delete_options(request: Request) -> JSONObject:
+    options: JSONObject = {}
+    if request.body.strip():
+        options = decode_body(request)
+    grace = request.param("gracePeriodSeconds")
+    if grace is not None:
+        try:
+            options["gracePeriodSeconds"] = int(grace)
+        except ValueError:
+            raise bad_request(f'invalid gracePeriodSeconds "{grace}"') from None
+    policy = request.param("propagationPolicy")
+    if policy is not None:
+        options["propagationPolicy"] = policy
+    orphan = request.param("orphanDependents")
+    if orphan is not None:
+        options["orphanDependents"] = orphan in ("true", "1")
+    return options
+
+
+def _list(
+    state: ClusterState, request: Request, rt: ResourceType, namespace: str | None
+) -> Response:
+    if request.param("sendInitialEvents") is not None:
+        raise _list_invalid(
+            FieldError.forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list")
+        )
+    options = parse_list_options(
+        limit=request.param("limit"),
+        continue_=request.param("continue"),
+        resource_version=request.param("resourceVersion"),
+        match=request.param("resourceVersionMatch"),
+    )
+    labels, fields = _selectors(rt, request)
+    page = state.rest.list(rt, namespace, options, labels, fields)
+    tr = table_request(request)
+    if tr is not None:
+        table = to_table(
+            rt,
+            [_present(rt, s.obj) for s in page.items],
+            tr,
+            resource_version=str(page.resource_version),
+            continue_token=page.continue_token,
+            remaining=page.remaining,
+            now=state.now(),
+        )
+        return json_response(table)
+    meta: JSONObject = {"resourceVersion": str(page.resource_version)}
+    if page.continue_token:
+        meta["continue"] = page.continue_token
+    if page.remaining is not None:
+        meta["remainingItemCount"] = page.remaining
+    head = dumps({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta})[:-1]
+    if page.items and page.items[0].obj.get("apiVersion") != rt.api_version:
+        items = b",".join(dumps(_present(rt, s.obj)) for s in page.items)
+    else:
+        items = b",".join(s.json for s in page.items)
+    return Response(body=head + b',"items":[' + items + b"]}")
+
+
+def _list_invalid(error: FieldError) -> Exception:
+    return status_error(
+        422,
+        "Invalid",
+        f'ListOptions.meta.k8s.io "" is invalid: {error}',
+        {
+            "group": "meta.k8s.io",
+            "kind": "ListOptions",
+            "causes": [{"reason": error.reason, "message": error.body(), "field": error.field}],
+        },
+    )
+
+
+def _watch(
+    state: ClusterState,
+    request: Request,
+    rt: ResourceType,
+    namespace: str | None,
+    record: RequestRecord,
+) -> StreamingResponse:
+    config = state.config
+    store = state.store
+    send_initial_param = request.param("sendInitialEvents")
+    match = request.param("resourceVersionMatch")
+    rv_text = request.param("resourceVersion") or ""
+    bookmarks = request.param("allowWatchBookmarks") in ("true", "1")
+    if send_initial_param is not None:
+        if not config.watch_list:
+            raise _list_invalid(
+                FieldError.forbidden(
+                    "sendInitialEvents",
+                    "sendInitialEvents is forbidden for watch unless the WatchList feature "
+                    "gate is enabled",
+                )
+            )
+        if match != "NotOlderThan":
+            raise _list_invalid(
+                FieldError.forbidden(
+                    "resourceVersionMatch",
+                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+                )
+            )
+    elif match:
+        raise _list_invalid(
+            FieldError.forbidden(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+            )
+        )
+    rv = parse_resource_version(rv_text) if rv_text else None
+    if rv is not None and rv > store.revision:
+        err = timeout(f"Timeout: Too large resource version: {rv}, current: {store.revision}")
+        err.status["details"] = {
+            "causes": [
+                {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+            ],
+            "retryAfterSeconds": 1,
+        }
+        raise err
+    labels, fields = _selectors(rt, request)
+    timeout_param = request.param("timeoutSeconds")
+    if timeout_param:
+        try:
+            watch_timeout = float(int(timeout_param))
+        except ValueError:
+            raise bad_request(f'invalid timeoutSeconds "{timeout_param}"') from None
+    elif config.watch_timeout is not None:
+        watch_timeout = config.watch_timeout
+    else:
+        watch_timeout = random.Random(state.rng.random()).uniform(1800, 3600)
+    options = WatchOptions(
+        namespace=namespace,
+        labels=labels,
+        fields=fields,
+        bookmarks=bookmarks,
+        timeout=watch_timeout,
+        bookmark_interval=config.bookmark_interval,
+    )
+    tr = table_request(request)
+    table = table_encoder(to_table, tr, state.now) if tr is not None else None
+    stream = WatchStream(rt, options, table=table)
+    send_initial = send_initial_param == "true" or (send_initial_param is None and not rv)
+    faults = state.faults
+    gone = faults.take("watch_gone", record)
+    drop = faults.take("watch_drop", record)
+    if drop is not None:
+        stream.drop_after = drop.after_events
+        stream.drop_mode = drop.mode
+    if faults.take("watch_stall", record) is not None:
+        stream.stalled = True
+    bucket = store.bucket(rt.storage_key)
+    if gone is not None:
+        stream.push_error(
+            expired_status(f"too old resource version: {rv or 0} ({store.compacted})")
+        )
+    elif send_initial:
+        items, snapshot_rv = store.snapshot(rt.storage_key)
+        stream.prime_initial(items)
+        if send_initial_param == "true" and bookmarks:
+            stream.push_bookmark(snapshot_rv, initial_events_end=True)
+        bucket.watchers.add(stream)
+    else:
+        assert rv is not None
+        if rv < store.compacted:
+            stream.push_error(expired_status(f"too old resource version: {rv} ({store.compacted})"))
+        else:
+            stream.prime_history(store.changes_since(rt.storage_key, rv))
+            bucket.watchers.add(stream)
+    faults.register_watch(stream, record)
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            async for line in stream.lines(store):
+                yield line
+        finally:
+            bucket.watchers.discard(stream)
+            stream.close()
+            faults.unregister_watch(stream)
+
+    return StreamingResponse(body())
+
+
+def stream_body_of(response: Response, chunk_size: int) -> list[bytes]:
+    """Split a body into chunks (used by the trickle fault)."""
+    body = response.body
+    return [body[i : i + chunk_size] for i in range(0, len(body), chunk_size)] or [b""]

@@ -1,0 +1,151 @@
+"""List options as kube-apiserver reads them: resourceVersion rules, limit and continue tokens.
+
+The continue token has the real server's shape, base64url of
+``{"v":"meta.k8s.io/v1","rv":<list revision>,"start":"<next key>"}``, so a token from one page
+pins the snapshot the following pages are served from. ``rv`` -1 means "continue from the latest
+state" (what a 410 for an expired token hands back).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+import attrs
+
+from kr8s_trio.testing._status import (
+    FieldError,
+    bad_request,
+    status_error,
+)
+
+__all__ = [
+    "ContinueToken",
+    "ListOptions",
+    "decode_continue",
+    "encode_continue",
+    "parse_list_options",
+]
+
+
+@attrs.frozen
+class ContinueToken:
+    rv: int
+    start: str
+
+
+def encode_continue(rv: int, start: str) -> str:
+    raw = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": start}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_continue(token: str) -> ContinueToken:
+    """Parse a continue token.
+
+    Raises:
+        APIError: 400 ``invalid continue token`` when it is not one of ours.
+    """
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise bad_request(f"invalid continue token: continue key is not valid: {exc}") from None
+    if not isinstance(data, dict) or data.get("v") != "meta.k8s.io/v1":
+        raise bad_request(
+            "invalid continue token: continue key is not valid: incorrect encoded start "
+            "resourceVersion (version meta.k8s.io/v1)"
+        )
+    rv, start = data.get("rv"), data.get("start")
+    if not isinstance(rv, int) or not isinstance(start, str) or rv == 0:
+        raise bad_request("invalid continue token: continue key is not valid: incorrect encoding")
+    if start.startswith("/") or ".." in start.split("/"):
+        raise bad_request("invalid continue token: continue key is not valid: path traversal")
+    return ContinueToken(rv, start)
+
+
+@attrs.frozen
+class ListOptions:
+    """What a LIST asks for, after validation."""
+
+    limit: int
+    continue_token: ContinueToken | None
+    #: None: most recent; 0: any; N: see `exact`
+    resource_version: int | None
+    #: serve exactly ``resource_version`` (else: not older than it)
+    exact: bool
+
+
+def _list_options_invalid(error: FieldError) -> Exception:
+    return status_error(
+        422,
+        "Invalid",
+        f'ListOptions.meta.k8s.io "" is invalid: {error}',
+        {
+            "group": "meta.k8s.io",
+            "kind": "ListOptions",
+            "causes": [{"reason": error.reason, "message": error.body(), "field": error.field}],
+        },
+    )
+
+
+def parse_resource_version(text: str) -> int:
+    """A resourceVersion query value as an int.
+
+    Raises:
+        APIError: 400 when it is not a non-negative integer.
+    """
+    if not text.isdigit():
+        raise bad_request(f"invalid resource version: {text}")
+    return int(text)
+
+
+def parse_list_options(
+    *, limit: str | None, continue_: str | None, resource_version: str | None, match: str | None
+) -> ListOptions:
+    """Validate list options with kube-apiserver's rules (`ValidateListOptions`)."""
+    n = 0
+    if limit:
+        try:
+            n = int(limit)
+        except ValueError:
+            raise bad_request(f'invalid limit "{limit}"') from None
+        n = max(n, 0)
+    rv_text = resource_version or ""
+    if match:
+        if match not in ("NotOlderThan", "Exact"):
+            raise _list_options_invalid(
+                FieldError.not_supported(
+                    "resourceVersionMatch", match, ["Exact", "NotOlderThan", ""]
+                )
+            )
+        if continue_:
+            raise _list_options_invalid(
+                FieldError.forbidden(
+                    "resourceVersionMatch",
+                    "resourceVersionMatch is forbidden when continue is provided",
+                )
+            )
+        if not rv_text:
+            raise _list_options_invalid(
+                FieldError.forbidden(
+                    "resourceVersionMatch",
+                    "resourceVersionMatch is forbidden unless resourceVersion is provided",
+                )
+            )
+        if match == "Exact" and rv_text == "0":
+            raise _list_options_invalid(
+                FieldError.forbidden(
+                    "resourceVersionMatch",
+                    'resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+                )
+            )
+    token = None
+    if continue_:
+        if rv_text and rv_text != "0":
+            raise bad_request("specifying resource version is not allowed when using continue")
+        token = decode_continue(continue_)
+        return ListOptions(n, token, None, False)
+    rv = parse_resource_version(rv_text) if rv_text else None
+    exact = bool(rv) and (match == "Exact" or (match is None and n > 0))
+    return ListOptions(n, None, rv, exact)
