@@ -101,6 +101,7 @@ class Controllers:
         self._draining = False
         self._uids: dict[str, Location] = {}
         self._dependents: dict[str, set[Location]] = {}
+        self._crd_generations: dict[str, object] = {}
         store.add_listener(self._observe)
         rest.on_commit = self.drain
 
@@ -127,6 +128,7 @@ class Controllers:
             if namespace:
                 self._queue.append(("namespace", namespace))
             if bucket == _CRDS:
+                self._crd_generations.pop(meta["name"], None)
                 self.registry.remove_crd(meta["name"])
                 self.rest.terminating_crds.discard(meta["name"])
             return
@@ -336,10 +338,11 @@ class Controllers:
             if not self.store.bucket(bucket).items:
                 self._remove_finalizer((_CRDS, name), CRD_FINALIZER)
             return
-        current = sorted(rt.version for rt in self.registry if rt.crd_name == name)
-        if current != sorted(rt.version for rt in types) or any(
-            self.registry.get(rt.group, rt.version, rt.plural) != rt for rt in types
-        ):
+        generation = obj["metadata"].get("generation")
+        if self._crd_generations.get(name) != generation:
+            # the CRD's spec changed (or it is new): serve its versions afresh; this also bumps
+            # the registry generation, so discovery and OpenAPI documents are rebuilt
+            self._crd_generations[name] = generation
             self.registry.remove_crd(name)
             for rt in types:
                 self.registry.add(rt)

@@ -314,9 +314,12 @@ class RestStorage:
         if ctx.managed_fields is not None:
             meta["managedFields"] = ctx.managed_fields
         elif ctx.manager:
+            owned = (
+                {k: v for k, v in obj.items() if k != "status"} if rt.status_subresource else obj
+            )
             meta["managedFields"] = record_update(
                 None,
-                obj,
+                owned,
                 [],
                 manager=ctx.manager,
                 api_version=rt.api_version,
