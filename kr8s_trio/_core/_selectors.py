@@ -22,25 +22,29 @@ ordinary (invalid) character rather than the end of the text.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Mapping
 from typing import Literal, TypeAlias
 
 import attrs
 
 from ._exceptions import SelectorError
+from ._names import (
+    aggregate,
+    go_quote,
+    go_strings,
+    invalid_text,
+    label_key_errors,
+    label_value_errors,
+    parse_int64,
+)
 
 __all__ = [
-    "FieldOperator",
-    "FieldRequirement",
-    "FieldSelector",
     "LabelOperator",
     "LabelRequirement",
     "LabelSelector",
 ]
 
 LabelOperator: TypeAlias = Literal["=", "!=", "in", "notin", "exists", "!", "gt", "lt"]
-FieldOperator: TypeAlias = Literal["=", "!="]
 
 _LABEL_OPERATORS: dict[str, LabelOperator] = {
     op: op for op in ("=", "!=", "in", "notin", "exists", "!", "gt", "lt")
@@ -48,136 +52,6 @@ _LABEL_OPERATORS: dict[str, LabelOperator] = {
 # apimachinery's validRequirementOperators, in its order (used in the "Unsupported value" text).
 _GO_OPERATORS = ("in", "notin", "=", "==", "!=", "gt", "lt", "exists", "!")
 _BINARY_OPERATORS = "in, notin, =, ==, !=, gt, lt"
-
-# --- label key and value rules (apimachinery api/validate/content) --------------------------
-
-_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_NAME_RE = re.compile(_NAME_FMT)
-_NAME_MSG = (
-    "must consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-_VALUE_FMT = f"({_NAME_FMT})?"
-_VALUE_RE = re.compile(_VALUE_FMT)
-_VALUE_MSG = (
-    "a valid label must be an empty string or consist of alphanumeric characters, "
-    "'-', '_' or '.', and must start and end with an alphanumeric character"
-)
-_DNS_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_SUBDOMAIN_FMT = _DNS_LABEL_FMT + r"(\." + _DNS_LABEL_FMT + ")*"
-_SUBDOMAIN_RE = re.compile(_SUBDOMAIN_FMT)
-_SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-    "'-' or '.', and must start and end with an alphanumeric character"
-)
-_INT64_RE = re.compile(r"[+-]?[0-9]+")
-
-
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    # Reproduces apimachinery's RegexError text, double spaces included.
-    shown = "".join((" or " if i else "") + f"'{ex}', " for i, ex in enumerate(examples))
-    return f"{msg} (e.g. {shown}regex used for validation is '{fmt}')"
-
-
-def _byte_len(text: str) -> int:
-    """Length in UTF-8 bytes, as Go's ``len`` counts (lone surrogates do not raise)."""
-    return len(text.encode("utf-8", "surrogatepass"))
-
-
-def _max_len_error(length: int) -> str:
-    return f"must be no more than {length} bytes"
-
-
-_NAME_REGEX_ERROR = _regex_error(_NAME_MSG, _NAME_FMT, "MyName", "my.name", "123-abc")
-_VALUE_REGEX_ERROR = _regex_error(_VALUE_MSG, _VALUE_FMT, "MyValue", "my_value", "12345")
-_SUBDOMAIN_REGEX_ERROR = _regex_error(_SUBDOMAIN_MSG, _SUBDOMAIN_FMT, "example.com")
-
-
-def _label_key_errors(key: str) -> list[str]:
-    """The reasons ``key`` is not a valid label key (apimachinery ``IsLabelKey``), or ``[]``."""
-    errs: list[str] = []
-    parts = key.split("/")
-    if len(parts) > 2:
-        return [
-            "a valid label key "
-            + _NAME_REGEX_ERROR
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    name = parts[-1]
-    if len(parts) == 2:
-        prefix = parts[0]
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            if _byte_len(prefix) > 253:
-                errs.append("prefix part " + _max_len_error(253))
-            if not _SUBDOMAIN_RE.fullmatch(prefix):
-                errs.append("prefix part " + _SUBDOMAIN_REGEX_ERROR)
-    if not name:
-        errs.append("name part must be non-empty")
-    elif _byte_len(name) > 63:
-        errs.append("name part " + _max_len_error(63))
-    if not _NAME_RE.fullmatch(name):
-        errs.append("name part " + _NAME_REGEX_ERROR)
-    return errs
-
-
-def _label_value_errors(value: str) -> list[str]:
-    """The reasons ``value`` is not a valid label value (apimachinery ``IsLabelValue``)."""
-    errs: list[str] = []
-    if _byte_len(value) > 63:
-        errs.append(_max_len_error(63))
-    if not _VALUE_RE.fullmatch(value):
-        errs.append(_VALUE_REGEX_ERROR)
-    return errs
-
-
-def _parse_int64(text: str) -> int | None:
-    """Go's ``strconv.ParseInt(text, 10, 64)``: the integer, or None when it is not one."""
-    if not _INT64_RE.fullmatch(text):
-        return None
-    number = int(text)
-    return number if -(2**63) <= number < 2**63 else None
-
-
-# --- Go-style error text ----------------------------------------------------------------------
-
-_GO_ESCAPES = {"\a": r"\a", "\b": r"\b", "\f": r"\f", "\n": r"\n", "\r": r"\r", "\t": r"\t"}
-_GO_ESCAPES |= {"\v": r"\v", "\\": r"\\", '"': r"\""}
-
-
-def _go_quote(text: str) -> str:
-    """Go's ``%q`` of a string (``strconv.Quote``)."""
-    out = []
-    for ch in text:
-        if ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    return '"' + "".join(out) + '"'
-
-
-def _go_strings(values: Iterable[str]) -> str:
-    """Go's ``%#v`` of a ``[]string``."""
-    return "[]string{" + ", ".join(_go_quote(v) for v in values) + "}"
-
-
-def _invalid(path: str, shown: str, detail: str) -> str:
-    """A ``field.Invalid`` error text; ``shown`` is the already formatted bad value."""
-    return f"{path}: Invalid value: {shown}: {detail}"
-
-
-def _aggregate(errors: list[str]) -> str:
-    """apimachinery's aggregate error text: one message alone, several as ``[a, b]``."""
-    unique = list(dict.fromkeys(errors))
-    return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
-
 
 # --- label requirements and selectors ---------------------------------------------------------
 
@@ -214,7 +88,7 @@ class LabelRequirement:
     def __attrs_post_init__(self) -> None:
         errors = _requirement_errors(self.key, self.operator, self.values)
         if errors:
-            raise SelectorError(_aggregate(errors))
+            raise SelectorError(aggregate(errors))
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether an object with these labels satisfies the requirement.
@@ -237,7 +111,7 @@ class LabelRequirement:
             return value in self.values
         if op in ("!=", "notin"):
             return value not in self.values
-        have, want = _parse_int64(value), _parse_int64(self.values[0])
+        have, want = parse_int64(value), parse_int64(self.values[0])
         if have is None or want is None:
             return False
         return have > want if op == "gt" else have < want
@@ -257,38 +131,38 @@ class LabelRequirement:
 def _requirement_errors(key: str, operator: str, values: tuple[str, ...]) -> list[str]:
     """Errors of apimachinery's ``NewRequirement`` (no path), in its order."""
     errors: list[str] = []
-    if key_errors := _label_key_errors(key):
-        errors.append(_invalid("key", _go_quote(key), "; ".join(key_errors)))
-    shown = _go_strings(values)
+    if key_errors := label_key_errors(key):
+        errors.append(invalid_text("key", go_quote(key), "; ".join(key_errors)))
+    shown = go_strings(values)
     if operator in ("in", "notin"):
         if not values:
             detail = "for 'in', 'notin' operators, values set can't be empty"
-            errors.append(_invalid("values", shown, detail))
+            errors.append(invalid_text("values", shown, detail))
     elif operator in ("=", "!="):
         if len(values) != 1:
             detail = "exact-match compatibility requires one single value"
-            errors.append(_invalid("values", shown, detail))
+            errors.append(invalid_text("values", shown, detail))
     elif operator in ("exists", "!"):
         if values:
             detail = "values set must be empty for exists and does not exist"
-            errors.append(_invalid("values", shown, detail))
+            errors.append(invalid_text("values", shown, detail))
     elif operator in ("gt", "lt"):
         if len(values) != 1:
             detail = "for 'Gt', 'Lt' operators, exactly one value is required"
-            errors.append(_invalid("values", shown, detail))
+            errors.append(invalid_text("values", shown, detail))
         for i, value in enumerate(values):
-            if _parse_int64(value) is None:
+            if parse_int64(value) is None:
                 detail = "for 'Gt', 'Lt' operators, the value must be an integer"
-                errors.append(_invalid(f"values[{i}]", _go_quote(value), detail))
+                errors.append(invalid_text(f"values[{i}]", go_quote(value), detail))
     else:
-        supported = ", ".join(_go_quote(op) for op in _GO_OPERATORS)
+        supported = ", ".join(go_quote(op) for op in _GO_OPERATORS)
         errors.append(
-            f"operator: Unsupported value: {_go_quote(operator)}: supported values: {supported}"
+            f"operator: Unsupported value: {go_quote(operator)}: supported values: {supported}"
         )
     for i, value in enumerate(values):
-        if value_errors := _label_value_errors(value):
+        if value_errors := label_value_errors(value):
             path = f"values[{i}][{key}]"
-            errors.append(_invalid(path, _go_quote(value), "; ".join(value_errors)))
+            errors.append(invalid_text(path, go_quote(value), "; ".join(value_errors)))
     return errors
 
 
@@ -382,7 +256,7 @@ class LabelSelector:
         if expressions is not None:
             requirements += _match_expressions(expressions, base + "matchExpressions", errors)
         if errors:
-            raise SelectorError(_aggregate(errors))
+            raise SelectorError(aggregate(errors))
         return cls(requirements)
 
     @property
@@ -409,8 +283,8 @@ def _match_labels(labels: object, path: str, errors: list[str]) -> list[LabelReq
             errors.append(f"{path}[{key}]: Invalid value: {value!r}: expected a string")
             continue
         before = len(errors)
-        errors.extend(_invalid(path, _go_quote(key), msg) for msg in _label_key_errors(key))
-        errors.extend(_invalid(path, _go_quote(value), msg) for msg in _label_value_errors(value))
+        errors.extend(invalid_text(path, go_quote(key), msg) for msg in label_key_errors(key))
+        errors.extend(invalid_text(path, go_quote(value), msg) for msg in label_value_errors(value))
         if len(errors) == before:
             found.append(LabelRequirement(key, "=", (value,)))
     return found
@@ -442,18 +316,18 @@ def _match_expressions(exprs: object, path: str, errors: list[str]) -> list[Labe
             detail = "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"
             errors.append(f"{where}.values: Forbidden: {detail}")
         elif op is None:
-            shown = _go_quote(operator) if isinstance(operator, str) else repr(operator)
-            errors.append(_invalid(f"{where}.operator", shown, "not a valid selector operator"))
+            shown = go_quote(operator) if isinstance(operator, str) else repr(operator)
+            errors.append(invalid_text(f"{where}.operator", shown, "not a valid selector operator"))
         if not isinstance(key, str):
             errors.append(f"{where}.key: Required value: expected a string")
         else:
             errors.extend(
-                _invalid(f"{where}.key", _go_quote(key), msg) for msg in _label_key_errors(key)
+                invalid_text(f"{where}.key", go_quote(key), msg) for msg in label_key_errors(key)
             )
         for i, value in enumerate(strings):
             errors.extend(
-                _invalid(f"{where}.values[{i}]", _go_quote(value), msg)
-                for msg in _label_value_errors(value)
+                invalid_text(f"{where}.values[{i}]", go_quote(value), msg)
+                for msg in label_value_errors(value)
             )
         if len(errors) == before and op is not None and isinstance(key, str):
             found.append(LabelRequirement(key, op, strings))
@@ -564,8 +438,8 @@ class _LabelParser:
             tok, key = self._next()
         if tok is not _Tok.IDENT:
             raise SelectorError(f"found '{key}', expected: identifier")
-        if key_errors := _label_key_errors(key):
-            raise SelectorError(_invalid("<nil>", _go_quote(key), "; ".join(key_errors)))
+        if key_errors := label_key_errors(key):
+            raise SelectorError(invalid_text("<nil>", go_quote(key), "; ".join(key_errors)))
         if negated or self._peek()[0] in (_Tok.END, _Tok.COMMA):
             return LabelRequirement(key, "!" if negated else "exists")
         tok, lit = self._next(values=False)
@@ -617,166 +491,3 @@ class _LabelParser:
                 raise SelectorError(f"found '{lit}', expected: ',', or identifier")
         self._next()  # the ")"
         return found
-
-
-# --- field selectors --------------------------------------------------------------------------
-
-
-def _to_field_operator(operator: str) -> str:
-    return "=" if operator == "==" else operator
-
-
-def _has_unescaped_comma(text: str) -> bool:
-    escaped = False
-    for ch in text:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == ",":
-            return True
-    return False
-
-
-def _escape_field_value(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=")
-
-
-def _unescape_field_value(raw: str) -> str:
-    out: list[str] = []
-    escaped = False
-    for ch in raw:
-        if escaped:
-            if ch not in "\\,=":
-                raise SelectorError(f"invalid field selector: invalid escape sequence: \\{ch}")
-            out.append(ch)
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch in ",=":
-            # Go prints the rune as a number here (%v of a rune).
-            raise SelectorError(f"invalid field selector: unescaped character in value: {ord(ch)}")
-        else:
-            out.append(ch)
-    if escaped:
-        raise SelectorError("invalid field selector: invalid escape sequence: \\")
-    return "".join(out)
-
-
-@attrs.frozen
-class FieldRequirement:
-    """One term of a field selector: ``field`` equals (``=``) or differs from (``!=``) ``value``.
-
-    Construction rejects what the text form cannot carry: a field name containing ``=``, an
-    unescaped ``,`` or ending in ``!``, and the empty term (empty field and empty value).
-    """
-
-    field: str
-    operator: FieldOperator = attrs.field(converter=_to_field_operator)
-    value: str
-
-    def __attrs_post_init__(self) -> None:
-        where = f"field selector term {self.field!r}"
-        if self.operator not in ("=", "!="):
-            raise SelectorError(f"{where}: operator {self.operator!r} is not one of '=', '!='")
-        if "=" in self.field or self.field.endswith("!") or _has_unescaped_comma(self.field):
-            raise SelectorError(f"{where}: a field name cannot contain '=' or ',' or end in '!'")
-        if not self.field and not self.value:
-            raise SelectorError(f"{where}: the field name and the value are both empty")
-
-    def matches(self, fields: Mapping[str, str]) -> bool:
-        """Whether the object's selectable ``fields`` satisfy the term (missing means ``""``)."""
-        return (fields.get(self.field, "") == self.value) == (self.operator == "=")
-
-    def __str__(self) -> str:
-        return f"{self.field}{self.operator}{_escape_field_value(self.value)}"
-
-
-def _field_order(r: FieldRequirement) -> tuple[str, str, str]:
-    return (r.field, r.operator, r.value)
-
-
-def _sorted_field_requirements(reqs: Iterable[FieldRequirement]) -> tuple[FieldRequirement, ...]:
-    return tuple(sorted(reqs, key=_field_order))
-
-
-def _split_terms(text: str) -> list[str]:
-    terms: list[str] = []
-    start, escaped = 0, False
-    for i, ch in enumerate(text):
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == ",":
-            terms.append(text[start:i])
-            start = i + 1
-    terms.append(text[start:])
-    return terms
-
-
-def _split_term(term: str) -> tuple[str, str, str] | None:
-    for i in range(len(term)):
-        for op in ("!=", "==", "="):
-            if term.startswith(op, i):
-                return term[:i], op, term[i + len(op) :]
-    return None
-
-
-@attrs.frozen
-class FieldSelector:
-    """A field selector: every term must hold. ``FieldSelector.parse(str(s)) == s``."""
-
-    requirements: tuple[FieldRequirement, ...] = attrs.field(
-        default=(), converter=_sorted_field_requirements
-    )
-
-    @classmethod
-    def parse(cls, text: str) -> FieldSelector:
-        """Parse the text form (the ``fieldSelector`` query parameter).
-
-        Args:
-            text: terms joined by ``,``, each ``field=value``, ``field==value`` or
-                ``field!=value``; ``\\``, ``,`` and ``=`` in values are escaped with ``\\``.
-
-        Returns:
-            The selector (``""`` selects everything).
-
-        Raises:
-            SelectorError: a term does not parse; the message is kube-apiserver's.
-        """
-        found: list[FieldRequirement] = []
-        # apimachinery looks at the terms in sorted order, which decides which error is reported.
-        for part in sorted(_split_terms(text)):
-            if not part:
-                continue
-            split = _split_term(part)
-            if split is None:
-                raise SelectorError(f"invalid selector: '{text}'; can't understand '{part}'")
-            field, op, raw = split
-            value = _unescape_field_value(raw)
-            if field or value:
-                found.append(FieldRequirement(field, op, value))
-        return cls(found)
-
-    @classmethod
-    def from_mapping(cls, fields: Mapping[str, str]) -> FieldSelector:
-        """A selector requiring ``field=value`` for every item of ``fields``."""
-        return cls(FieldRequirement(field, "=", value) for field, value in fields.items())
-
-    @property
-    def fields(self) -> frozenset[str]:
-        """The field names the selector uses (the server checks them against the kind)."""
-        return frozenset(r.field for r in self.requirements)
-
-    @property
-    def empty(self) -> bool:
-        """True when the selector has no terms (it selects everything)."""
-        return not self.requirements
-
-    def matches(self, fields: Mapping[str, str]) -> bool:
-        """Whether an object whose selectable field values are ``fields`` satisfies every term."""
-        return all(r.matches(fields) for r in self.requirements)
-
-    def __str__(self) -> str:
-        return ",".join(str(r) for r in self.requirements)

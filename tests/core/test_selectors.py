@@ -6,12 +6,8 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from kr8s_trio._core._exceptions import SelectorError
-from kr8s_trio._core._selectors import (
-    FieldRequirement,
-    FieldSelector,
-    LabelRequirement,
-    LabelSelector,
-)
+from kr8s_trio._core._field_selectors import FieldRequirement, FieldSelector
+from kr8s_trio._core._selectors import LabelRequirement, LabelSelector
 
 NAME_RULE = (
     "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
