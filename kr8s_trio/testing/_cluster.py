@@ -22,7 +22,8 @@ from typing import Any, Literal
 import httpx
 import trio
 
-from kr8s_trio._core._selectors import FieldSelector, LabelSelector
+from kr8s_trio._core._field_selectors import FieldSelector
+from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._app import FakeAPIServerApp
 from kr8s_trio.testing._auth import Rule
 from kr8s_trio.testing._discovery import Discovery

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from kr8s_trio._core._exceptions import APIError
-from kr8s_trio._core._selectors import FieldSelector, LabelSelector
+from kr8s_trio._core._field_selectors import FieldSelector
+from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._crd import crd_resource_types, crd_status
 from kr8s_trio.testing._pagination import ListOptions
 from kr8s_trio.testing._rest import WriteContext

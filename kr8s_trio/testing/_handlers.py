@@ -16,7 +16,8 @@ import attrs
 import yaml
 
 from kr8s_trio._core._exceptions import SelectorError
-from kr8s_trio._core._selectors import FieldSelector, LabelSelector
+from kr8s_trio._core._field_selectors import FieldSelector
+from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._faults import expired_status
 from kr8s_trio.testing._http import JSON_TYPE, Request, Response, dumps, json_response
 from kr8s_trio.testing._pagination import parse_list_options, parse_resource_version

@@ -21,6 +21,7 @@ import attrs
 import yaml
 
 from kr8s_trio._core._exceptions import APIError, PatchError
+from kr8s_trio._core._field_selectors import FieldSelector
 from kr8s_trio._core._patch import (
     MAX_JSON_PATCH_OPERATIONS,
     apply_json_patch,
@@ -28,7 +29,7 @@ from kr8s_trio._core._patch import (
     parse_json_patch,
 )
 from kr8s_trio._core._schema import schema_for
-from kr8s_trio._core._selectors import FieldSelector, LabelSelector
+from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio._core._strategic import apply_strategic_merge_patch
 from kr8s_trio.testing._apply import record_update, server_side_apply
 from kr8s_trio.testing._pagination import ListOptions, encode_continue

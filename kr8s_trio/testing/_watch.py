@@ -22,7 +22,8 @@ from typing import Any, Literal
 import attrs
 import trio
 
-from kr8s_trio._core._selectors import FieldSelector, LabelSelector
+from kr8s_trio._core._field_selectors import FieldSelector
+from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._http import dumps
 from kr8s_trio.testing._resources import ResourceType
 from kr8s_trio.testing._store import Change, Store, Stored
