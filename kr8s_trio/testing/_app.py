@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["FakeAPIServerApp"]
 
 _HEALTH = ("/healthz", "/livez", "/readyz")
+#: bodies larger than this are sent in slices of this size (see `FakeAPIServerApp._send`)
+_SEND_SLICE = 256 * 1024
 
 
 def error_response(exc: APIError) -> Response:
@@ -60,7 +62,11 @@ def _fault_response(fault: Fault) -> Response:
         504: ("Timeout", "Timeout: request did not complete within the allotted timeout"),
     }
     reason, message = reasons.get(fault.status, ("InternalError", f"injected fault {fault.status}"))
-    exc = status_error(fault.status, reason, message, retry_after=fault.retry_after)
+    # kube-apiserver derives the Retry-After header from the Status' details.retryAfterSeconds
+    details: dict[str, object] | None = (
+        {"retryAfterSeconds": int(fault.retry_after)} if fault.retry_after is not None else None
+    )
+    exc = status_error(fault.status, reason, message, details, retry_after=fault.retry_after)
     response = error_response(exc)
     return response
 
@@ -187,7 +193,10 @@ class FakeAPIServerApp:
                 raise path_not_found()
             return answer
         rt = state.registry.get(info.group, info.version, info.resource)
-        if rt is None:
+        if rt is None or (
+            # no cluster-scoped resource is served under /namespaces/{ns}/
+            not rt.namespaced and info.namespace is not None and info.resource != "namespaces"
+        ):
             raise path_not_found()
         state.authz.check(
             user,
@@ -204,10 +213,19 @@ class FakeAPIServerApp:
         )
         if rt.virtual:
             if info.verb != "create":
-                raise method_not_supported(rt.group_resource, info.verb)
+                raise _method_not_allowed() if info.name is None else path_not_found()
             return handle_virtual(state, request, rt, user)
         if info.subresource:
             return await handle_subresource(state, request, info, rt, user)
+        collection = info.name is None
+        if rt.builtin and (
+            info.verb not in rt.verbs
+            or (collection and info.verb in ("update", "patch"))
+            or (rt.namespaced and info.namespace is None and info.verb not in ("list", "watch"))
+        ):
+            # kube-apiserver's router has no route for this method on this path: 405 when the
+            # path has routes for other methods, 404 when it has none
+            raise _method_not_allowed() if collection else path_not_found()
         if info.name is None and info.verb in ("get", "update", "patch", "delete"):
             raise method_not_supported(rt.group_resource, info.verb)
         if rt.namespaced and info.namespace is None and info.verb not in ("list", "watch"):
@@ -266,6 +284,19 @@ class FakeAPIServerApp:
                     {"type": "http.response.body", "body": body[i : i + size], "more_body": True}
                 )
                 await trio.sleep(trickle.seconds)
+            body = b""
+        elif len(body) > _SEND_SLICE:
+            # A big body (10,000 pods are ~60 MB) goes out in slices, so TLS encrypts and the
+            # socket sends one while the client reads the previous, instead of the whole body
+            # being encrypted into memory before its first byte leaves.
+            for i in range(0, len(body), _SEND_SLICE):
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": body[i : i + _SEND_SLICE],
+                        "more_body": True,
+                    }
+                )
             body = b""
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
@@ -334,5 +365,8 @@ class FakeAPIServerApp:
 
 def _method_not_allowed() -> APIError:
     return status_error(
-        405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+        405,
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+        {},
     )

@@ -128,6 +128,9 @@ class Controllers:
             namespace = meta.get("namespace")
             if namespace:
                 self._queue.append(("namespace", namespace))
+            crd_name = rt.crd_name if (rt := self._rt_for(bucket)) is not None else None
+            if crd_name in self.rest.terminating_crds:
+                self._queue.append(("crd", crd_name))  # maybe its last object went
             if bucket == _CRDS:
                 self._crd_generations.pop(meta["name"], None)
                 self.registry.remove_crd(meta["name"])
@@ -243,7 +246,9 @@ class Controllers:
                 self._update(loc, strip, _GC)
             return
         if dangling or waiting:
-            self._delete(loc, "Foreground" if waiting else "Background", _GC)
+            # as the real GC: foreground only when an owner waits and this has dependents too
+            has_deps = bool(self._dependents.get(stored.obj["metadata"].get("uid", "")))
+            self._delete(loc, "Foreground" if waiting and has_deps else "Background", _GC)
 
     def _on_owner(self, uid: str) -> None:
         owner_loc = self._uids.get(uid)
@@ -272,8 +277,8 @@ class Controllers:
                 self._update(loc, unown, _GC)
             self._remove_finalizer(owner_loc, "orphan")
         elif "foregroundDeletion" in finalizers:
-            for loc in deps:
-                self._delete(loc, "Foreground", _GC)
+            for loc in deps:  # dependents with another live owner only lose this reference
+                self._on_dependent(loc)
             blocking = [
                 loc
                 for loc in sorted(self._dependents.get(uid, set()))
@@ -314,10 +319,13 @@ class Controllers:
                     remaining += 1
         if remaining:
             return
-        if (ns.obj.get("spec") or {}).get("finalizers"):
+        if "kubernetes" in ((ns.obj.get("spec") or {}).get("finalizers") or []):
+            # only its own finalizer: others (spec.finalizers of other controllers) keep it
 
             def finalize(obj: JSONObject) -> None:
-                obj["spec"]["finalizers"] = []
+                obj["spec"]["finalizers"] = sorted(
+                    {f for f in obj["spec"]["finalizers"] if f != "kubernetes"}
+                )
 
             self._update((_NAMESPACES, name), finalize, _NS)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import posixpath
 
 import attrs
 
@@ -40,28 +41,52 @@ def encode_continue(rv: int, start: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_INVALID_KEY = "invalid continue token: continue key is not valid"
+
+
+def _raw_urlsafe_b64decode(text: str) -> bytes:
+    """Go's ``base64.RawURLEncoding.DecodeString``, with its error text."""
+    for i, ch in enumerate(text):
+        if ch not in _B64URL:
+            raise ValueError(f"illegal base64 data at input byte {i}")
+    if len(text) % 4 == 1:
+        raise ValueError(f"illegal base64 data at input byte {len(text) - 1}")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def decode_continue(token: str) -> ContinueToken:
-    """Parse a continue token.
+    """Parse a continue token (apiserver's ``storage.DecodeContinue``, same messages).
 
     Raises:
         APIError: 400 ``invalid continue token`` when it is not one of ours.
     """
     try:
-        padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        data = json.loads(_raw_urlsafe_b64decode(token))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise bad_request(f"invalid continue token: continue key is not valid: {exc}") from None
-    if not isinstance(data, dict) or data.get("v") != "meta.k8s.io/v1":
+        raise bad_request(f"{_INVALID_KEY}: {exc}") from None
+    if not isinstance(data, dict):
+        raise bad_request(f"{_INVALID_KEY}: the token is not a JSON object")
+    version, rv, start = data.get("v", ""), data.get("rv", 0), data.get("start", "")
+    if not isinstance(rv, int) or not isinstance(start, str):
+        raise bad_request(f"{_INVALID_KEY}: incorrect encoding")
+    if version != "meta.k8s.io/v1":
         raise bad_request(
-            "invalid continue token: continue key is not valid: incorrect encoded start "
-            "resourceVersion (version meta.k8s.io/v1)"
+            f"{_INVALID_KEY}: server does not recognize this encoded version {version}"
         )
-    rv, start = data.get("rv"), data.get("start")
-    if not isinstance(rv, int) or not isinstance(start, str) or rv == 0:
-        raise bad_request("invalid continue token: continue key is not valid: incorrect encoding")
-    if start.startswith("/") or ".." in start.split("/"):
-        raise bad_request("invalid continue token: continue key is not valid: path traversal")
-    return ContinueToken(rv, start)
+    if rv == 0:
+        raise bad_request(
+            f"{_INVALID_KEY}: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+        )
+    if not start:
+        raise bad_request(f"{_INVALID_KEY}: encoded start key empty (version meta.k8s.io/v1)")
+    key = start if start.startswith("/") else "/" + start
+    cleaned = posixpath.normpath(key)
+    if cleaned.startswith("//"):  # Go's path.Clean collapses these, normpath keeps two
+        cleaned = "/" + cleaned.lstrip("/")
+    if cleaned != key:
+        raise bad_request(f"{_INVALID_KEY}: {start}")
+    return ContinueToken(rv, cleaned[1:])
 
 
 @attrs.frozen

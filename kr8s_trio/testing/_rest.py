@@ -42,7 +42,6 @@ from kr8s_trio.testing._status import (
     forbidden,
     internal_error,
     invalid,
-    method_not_supported,
     not_found,
     resource_expired,
     status_error,
@@ -52,6 +51,7 @@ from kr8s_trio.testing._status import (
 )
 from kr8s_trio.testing._store import Store, Stored, copy_json, object_key
 from kr8s_trio.testing._strategies import (
+    CRD_FINALIZER,
     carry_over_on_update,
     default_object,
     validate_name,
@@ -211,7 +211,7 @@ class RestStorage:
         start = ""
         if options.continue_token is not None:
             token = options.continue_token
-            rv = None if token.rv == -1 else token.rv
+            rv = None if token.rv < 0 else token.rv  # negative: continue from the latest
             if rv is not None and rv < store.compacted:
                 raise _expired_continue(token.start, namespace)
             start = token.start
@@ -261,7 +261,12 @@ class RestStorage:
         if not rt.namespaced:
             namespace = None
         if rt.crd_name in self.terminating_crds:
-            raise method_not_supported(rt.group_resource, "create")
+            raise status_error(
+                405,
+                "MethodNotAllowed",
+                "create not allowed while custom resource definition is terminating",
+                rt.group_resource.details(),
+            )
         self._check_type(rt, obj)
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
@@ -380,12 +385,16 @@ class RestStorage:
             if rv != old.obj["metadata"]["resourceVersion"]:
                 raise conflict(rt.group_resource, name, MODIFIED)
         elif not rt.allow_unconditional_update:
-            raise self._invalid(
-                rt,
+            # the store's own check: the "kind" is the resource, the value a Go uint64 (%#v)
+            raise invalid(
+                rt.group,
+                rt.plural,
                 name,
                 [
-                    FieldError.invalid_value(
-                        "metadata.resourceVersion", "0x0", "must be specified for an update"
+                    FieldError(
+                        "Invalid",
+                        "metadata.resourceVersion",
+                        "0x0: must be specified for an update",
                     )
                 ],
             )
@@ -538,6 +547,17 @@ class RestStorage:
             raise bad_request("the patch did not produce an object")
         meta = new.get("metadata") if isinstance(new.get("metadata"), dict) else {}
         assert isinstance(meta, dict)
+        # patch.go applyPatch: the patched object must keep the namespace and name of the URL
+        if rt.namespaced and meta.get("namespace") and meta["namespace"] != namespace:
+            raise bad_request(
+                "the namespace of the provided object does not match the namespace sent on the "
+                "request"
+            )
+        if meta.get("name") != name:
+            raise bad_request(
+                f"the name of the object ({meta.get('name') or ''}) does not match the name on "
+                f"the URL ({name})"
+            )
         rv = meta.get("resourceVersion")
         if rv and rv != old.obj["metadata"]["resourceVersion"]:
             raise conflict(rt.group_resource, name, MODIFIED)
@@ -671,6 +691,9 @@ class RestStorage:
             ]
             if policy == "Background":
                 finalizers = [f for f in finalizers if f != "orphan"]
+        is_crd = (rt.group, rt.kind) == ("apiextensions.k8s.io", "CustomResourceDefinition")
+        if is_crd and CRD_FINALIZER not in finalizers:
+            finalizers.append(CRD_FINALIZER)  # the CRD registry adds it on DELETE
 
         grace = self._grace_period(rt, obj, options)
         if finalizers or grace or _namespace_finalizers(rt, obj):
@@ -678,9 +701,13 @@ class RestStorage:
             new_meta = new["metadata"]
             if not new_meta.get("deletionTimestamp"):
                 new_meta["deletionTimestamp"] = self.timestamp(grace or 0)
-                new_meta["deletionGracePeriodSeconds"] = grace or 0
-                if rt.generation and not grace:
-                    new_meta["generation"] = int(new_meta.get("generation") or 0) + 1
+                # the namespace and CRD registries only stamp the time (no grace, no generation)
+                if is_crd:
+                    _set_crd_terminating(new, self.timestamp())
+                elif (rt.group, rt.kind) != ("", "Namespace"):
+                    new_meta["deletionGracePeriodSeconds"] = grace or 0
+                    if rt.generation and not grace:
+                        new_meta["generation"] = int(new_meta.get("generation") or 0) + 1
             elif grace is not None and grace < int(new_meta.get("deletionGracePeriodSeconds") or 0):
                 new_meta["deletionTimestamp"] = self.timestamp(grace)
                 new_meta["deletionGracePeriodSeconds"] = grace
@@ -770,12 +797,13 @@ def _apply_patch(rt: ResourceType, doc: JSONObject, patch: object, content_type:
             )
         try:
             return apply_json_patch(doc, ops)
-        except PatchError as exc:
+        except PatchError:
+            # NewGenericServerResponse(422, ...) drops the patch error: no causes, empty details
             raise status_error(
                 422,
                 "Invalid",
                 "the server rejected our request due to an error in our request",
-                {"causes": [{"message": str(exc)}]},
+                {},
             ) from None
     if content_type == MERGE_PATCH:
         if patch is None:
@@ -882,6 +910,22 @@ def _strip_for_compare(obj: JSONObject) -> JSONObject:
 def _same_object(new: JSONObject, old: JSONObject) -> bool:
     """A no-op update: nothing but managedFields bookkeeping would change."""
     return _strip_for_compare(new) == _strip_for_compare(old)
+
+
+def _set_crd_terminating(crd: JSONObject, now: str) -> None:
+    status = crd.setdefault("status", {})
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") != "Terminating"]
+    conditions.append(
+        {
+            "type": "Terminating",
+            "status": "True",
+            "lastTransitionTime": now,
+            "reason": "InstanceDeletionPending",
+            "message": "CustomResourceDefinition marked for deletion; CustomResource deletion "
+            "will begin soon",
+        }
+    )
+    status["conditions"] = conditions
 
 
 def _namespace_finalizers(rt: ResourceType, obj: JSONObject) -> bool:

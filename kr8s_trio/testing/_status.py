@@ -230,7 +230,7 @@ def invalid(group: str, kind: str, name: str, errors: Sequence[FieldError]) -> A
     qualified = f"{kind}.{group}" if group else kind
     rendered = [str(e) for e in errors]
     body = rendered[0] if len(rendered) == 1 else "[" + ", ".join(rendered) + "]"
-    details: dict[str, object] = {"name": name}
+    details: dict[str, object] = {"name": name} if name else {}  # omitempty, as in Go
     if group:
         details["group"] = group
     details["kind"] = kind

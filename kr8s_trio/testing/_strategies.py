@@ -456,7 +456,12 @@ def _validate_service(obj: JSONObject) -> list[FieldError]:
 
 
 def _default_namespace(obj: JSONObject) -> None:
-    obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
+    # the namespace strategy keeps finalizers the client asked for and adds its own
+    spec = obj.setdefault("spec", {})
+    finalizers = list(spec.get("finalizers") or [])
+    if "kubernetes" not in finalizers:
+        finalizers.append("kubernetes")
+    spec["finalizers"] = finalizers
     obj["status"] = {"phase": "Active"}
     meta = obj.setdefault("metadata", {})
     labels = meta.setdefault("labels", {})
@@ -489,10 +494,6 @@ def default_object(
             _default_job(obj)
         case ("", "Secret"):
             obj.setdefault("type", "Opaque")
-        case ("apiextensions.k8s.io", "CustomResourceDefinition"):
-            finalizers = obj.setdefault("metadata", {}).setdefault("finalizers", [])
-            if CRD_FINALIZER not in finalizers:
-                finalizers.append(CRD_FINALIZER)
 
 
 def validate_object(group: str, kind: str, obj: JSONObject) -> list[FieldError]:

@@ -17,11 +17,12 @@ from kr8s_trio._core._exceptions import PatchError, SelectorError
 from kr8s_trio._core._patch import apply_json_patch, apply_merge_patch
 from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._auth import RequestAttributes, UserInfo
-from kr8s_trio.testing._handlers import _write_context, decode_body
+from kr8s_trio.testing._handlers import _present, _write_context, decode_body
 from kr8s_trio.testing._http import Request, Response, json_response
 from kr8s_trio.testing._rest import APPLY_PATCH, JSON_PATCH, MODIFIED, STRATEGIC_PATCH
 from kr8s_trio.testing._status import (
     FieldError,
+    GroupResource,
     bad_request,
     conflict,
     invalid,
@@ -72,11 +73,13 @@ async def handle_subresource(
     name = info.name or ""
     match sub, info.verb:
         case "status", "get":
-            return json_response(state.rest.get(rt, namespace, name).obj)
+            return json_response(_present(rt, state.rest.get(rt, namespace, name).obj))
         case "status", "update":
             ctx = _write_context(request)
             return json_response(
-                state.rest.update(rt, namespace, name, decode_body(request), ctx, "status")
+                _present(
+                    rt, state.rest.update(rt, namespace, name, decode_body(request), ctx, "status")
+                )
             )
         case "status", "patch":
             ctx = _write_context(request)
@@ -90,7 +93,7 @@ async def handle_subresource(
                 subresource="status",
                 force=_force(request),
             )
-            return json_response(obj, code)
+            return json_response(_present(rt, obj), code)
         case "scale", ("get" | "update" | "patch"):
             return _scale(state, request, info, rt, namespace, name)
         case "finalize", "update":
@@ -147,7 +150,8 @@ def _scale_of(rt: ResourceType, obj: JSONObject) -> JSONObject:
             for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
             if k in meta
         },
-        "spec": {"replicas": _dig(obj, rt.scale.spec_replicas) or 0},
+        # autoscaling/v1 ScaleSpec.replicas is omitempty: zero replicas is an empty spec
+        "spec": {"replicas": replicas} if (replicas := _dig(obj, rt.scale.spec_replicas)) else {},
         "status": status,
     }
 
@@ -191,7 +195,7 @@ def _scale(
     rv = (new_scale.get("metadata") or {}).get("resourceVersion")
     if rv and rv != stored.obj["metadata"]["resourceVersion"]:
         raise conflict(rt.group_resource, name, MODIFIED)
-    replicas = (new_scale.get("spec") or {}).get("replicas")
+    replicas = (new_scale.get("spec") or {}).get("replicas", 0)  # omitted: zero
     if not isinstance(replicas, int) or replicas < 0:
         error = FieldError.invalid_value(
             "spec.replicas", replicas, "must be greater than or equal to 0"
@@ -305,8 +309,10 @@ def _bind(
     stored = state.rest.get(rt, namespace, name)
     current = (stored.obj.get("spec") or {}).get("nodeName")
     if current:
-        raise conflict(
-            rt.group_resource, name, f'pod {name} is already assigned to node "{current}"'
+        raise conflict(  # kube-apiserver names the subresource here
+            GroupResource("", "pods/binding"),
+            name,
+            f'pod {name} is already assigned to node "{current}"',
         )
     new = copy_json(stored.obj)
     new["spec"]["nodeName"] = node

@@ -165,7 +165,17 @@ class WatchStream:
         """Lines to send, until the deadline, an error, a fault or cancellation."""
         o = self.options
         deadline = trio.current_time() + o.timeout
-        next_bookmark = trio.current_time() + o.bookmark_interval if o.bookmarks else math.inf
+
+        def bookmark_after(now: float) -> float:
+            # as kube-apiserver's cacher: every interval, and once 2 s before the deadline
+            if not o.bookmarks:
+                return math.inf
+            at, pre_timeout = now + o.bookmark_interval, deadline - 2
+            if pre_timeout < at:
+                return pre_timeout if pre_timeout > now else math.inf
+            return at
+
+        next_bookmark = bookmark_after(trio.current_time())
         while True:
             while self._queue and not self.stalled:
                 if self.drop_after is not None and self.sent >= self.drop_after:
@@ -179,14 +189,19 @@ class WatchStream:
             if self.closed and not self._queue:
                 return
             now = trio.current_time()
+            if self.stalled:
+                # a stalled watch is a dead peer: no events, no bookmarks, no end at the deadline
+                self._wakeup = trio.Event()
+                await self._wakeup.wait()
+                continue
             if now >= deadline:
                 return
             if now >= next_bookmark:
                 self.push_bookmark(store.revision)
-                next_bookmark = now + o.bookmark_interval
+                next_bookmark = bookmark_after(now)
                 continue
             self._wakeup = trio.Event()
-            if self._queue and not self.stalled:
+            if self._queue:
                 continue
             with trio.move_on_at(min(deadline, next_bookmark)):
                 await self._wakeup.wait()
