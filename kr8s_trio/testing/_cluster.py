@@ -185,8 +185,16 @@ class FakeCluster:
         self.state.authn.expire(token)
 
     def compact(self) -> int:
-        """Compact history now: older resourceVersions (watch resume, continue tokens) get 410."""
+        """Compact history now, as etcd does: every resourceVersion handed out so far becomes too
+        old, so resuming a watch from one gets a 410 ERROR event and an Exact list gets 410.
+        Returns the new compaction point."""
         return self.state.store.compact()
+
+    def expire_continue_tokens(self) -> int:
+        """Make every continue token handed out so far expire: the next page gets 410 Gone with
+        a fresh token. On a real cluster that happens when etcd compacts, and so it does here
+        (this is `compact`)."""
+        return self.compact()
 
     # -- objects ------------------------------------------------------------------------------
 

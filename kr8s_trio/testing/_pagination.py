@@ -15,11 +15,7 @@ import posixpath
 
 import attrs
 
-from kr8s_trio.testing._status import (
-    FieldError,
-    bad_request,
-    status_error,
-)
+from kr8s_trio.testing._status import FieldError, bad_request, options_invalid
 
 __all__ = [
     "ContinueToken",
@@ -101,19 +97,6 @@ class ListOptions:
     exact: bool
 
 
-def _list_options_invalid(error: FieldError) -> Exception:
-    return status_error(
-        422,
-        "Invalid",
-        f'ListOptions.meta.k8s.io "" is invalid: {error}',
-        {
-            "group": "meta.k8s.io",
-            "kind": "ListOptions",
-            "causes": [{"reason": error.reason, "message": error.body(), "field": error.field}],
-        },
-    )
-
-
 def parse_resource_version(text: str) -> int:
     """A resourceVersion query value as an int.
 
@@ -139,31 +122,35 @@ def parse_list_options(
     rv_text = resource_version or ""
     if match:
         if match not in ("NotOlderThan", "Exact"):
-            raise _list_options_invalid(
+            raise options_invalid(
+                "ListOptions",
                 FieldError.not_supported(
                     "resourceVersionMatch", match, ["Exact", "NotOlderThan", ""]
-                )
+                ),
             )
         if continue_:
-            raise _list_options_invalid(
+            raise options_invalid(
+                "ListOptions",
                 FieldError.forbidden(
                     "resourceVersionMatch",
                     "resourceVersionMatch is forbidden when continue is provided",
-                )
+                ),
             )
         if not rv_text:
-            raise _list_options_invalid(
+            raise options_invalid(
+                "ListOptions",
                 FieldError.forbidden(
                     "resourceVersionMatch",
                     "resourceVersionMatch is forbidden unless resourceVersion is provided",
-                )
+                ),
             )
         if match == "Exact" and rv_text == "0":
-            raise _list_options_invalid(
+            raise options_invalid(
+                "ListOptions",
                 FieldError.forbidden(
                     "resourceVersionMatch",
                     'resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
-                )
+                ),
             )
     token = None
     if continue_:

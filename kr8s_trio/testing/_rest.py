@@ -43,6 +43,7 @@ from kr8s_trio.testing._status import (
     internal_error,
     invalid,
     not_found,
+    options_invalid,
     resource_expired,
     status_error,
     success_status,
@@ -529,8 +530,9 @@ class RestStorage:
         if content_type == APPLY_PATCH:
             return self._apply(rt, namespace, name, body, ctx, subresource, bool(force))
         if force is not None:
-            raise _patch_options_invalid(
-                FieldError.forbidden("force", "may not be specified for non-apply patch")
+            raise options_invalid(
+                "PatchOptions",
+                FieldError.forbidden("force", "may not be specified for non-apply patch"),
             )
         if content_type not in PATCH_TYPES or (content_type == STRATEGIC_PATCH and not rt.builtin):
             accepted = [JSON_PATCH, MERGE_PATCH, APPLY_PATCH]
@@ -575,8 +577,8 @@ class RestStorage:
         force: bool,
     ) -> tuple[JSONObject, int]:
         if not ctx.manager:
-            raise _patch_options_invalid(
-                FieldError.required("fieldManager", "is required for apply patch")
+            raise options_invalid(
+                "PatchOptions", FieldError.required("fieldManager", "is required for apply patch")
             )
         try:
             applied = yaml.safe_load(body.decode() or "null")
@@ -825,19 +827,6 @@ def _apply_patch(rt: ResourceType, doc: JSONObject, patch: object, content_type:
 MODIFIED = (
     "the object has been modified; please apply your changes to the latest version and try again"
 )
-
-
-def _patch_options_invalid(error: FieldError) -> APIError:
-    return status_error(
-        422,
-        "Invalid",
-        f'PatchOptions.meta.k8s.io "" is invalid: {error}',
-        {
-            "group": "meta.k8s.io",
-            "kind": "PatchOptions",
-            "causes": [{"reason": error.reason, "message": error.body(), "field": error.field}],
-        },
-    )
 
 
 def _too_large(rv: int, current: int) -> APIError:

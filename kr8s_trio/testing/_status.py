@@ -27,6 +27,7 @@ __all__ = [
     "method_not_supported",
     "not_acceptable",
     "not_found",
+    "options_invalid",
     "path_not_found",
     "resource_expired",
     "status_error",
@@ -238,6 +239,11 @@ def invalid(group: str, kind: str, name: str, errors: Sequence[FieldError]) -> A
         {"reason": e.reason, "message": e.body(), "field": e.field} for e in errors
     ]
     return status_error(422, "Invalid", f'{qualified} "{name}" is invalid: {body}', details)
+
+
+def options_invalid(kind: str, error: FieldError) -> APIError:
+    """422 for a bad query option: ``ListOptions.meta.k8s.io "" is invalid: ...``."""
+    return invalid("meta.k8s.io", kind, "", [error])
 
 
 def internal_error(message: str) -> APIError:

@@ -118,13 +118,22 @@ class Store:
         self._clock = clock
         self.history_window = history_window
         self.revision = 1
-        #: changes with rv <= compacted are forgotten
-        self.compacted = 0
+        self._compacted = 0
         self._buckets: dict[BucketKey, Bucket] = {}
         self._timeline: deque[tuple[float, int]] = deque()
         self._listeners: list[Callable[[BucketKey, Change], None]] = []
 
     # -- reading -------------------------------------------------------------------------------
+
+    @property
+    def compacted(self) -> int:
+        """The compaction point: changes with rv <= this are forgotten.
+
+        History older than the window is compacted whenever this is read (as well as on
+        writes), so a quiet cluster still expires old resourceVersions as time passes.
+        """
+        self._expire(self._clock())
+        return self._compacted
 
     def bucket(self, key: BucketKey) -> Bucket:
         b = self._buckets.get(key)
@@ -209,11 +218,18 @@ class Store:
         self._listeners.append(listener)
 
     def compact(self, upto: int | None = None) -> int:
-        """Forget history up to ``upto`` (default: everything up to now); returns the new point."""
+        """Forget history up to ``upto``; returns the new compaction point.
+
+        Without ``upto``, every resourceVersion handed out so far becomes too old: the revision
+        advances by one (no object changes, as when another resource is written) and history is
+        compacted up to it, so watches and continue tokens from before get 410 Gone.
+        """
+        if upto is None:
+            self._bump()
         target = self.revision if upto is None else min(upto, self.revision)
-        if target <= self.compacted:
-            return self.compacted
-        self.compacted = target
+        if target <= self._compacted:
+            return self._compacted
+        self._compacted = target
         for b in self._buckets.values():
             while b.history and b.history[0].rv <= target:
                 b.history.popleft()

@@ -619,10 +619,31 @@ async def test_pagination_compaction_at_the_token_revision_keeps_it_valid(
     path = CM_PATH.format(ns="pg")
     async with fake_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="2")).json()
-        assert fake_cluster.compact() == int(page1["metadata"]["resourceVersion"])
+        token_rv = int(page1["metadata"]["resourceVersion"])
+        assert fake_cluster.state.store.compact(token_rv) == token_rv
         page2 = await list_(client, path, limit="2", **{"continue": page1["metadata"]["continue"]})
     assert page2.status_code == 200
     assert names(page2.json()) == ["cm-2"]
+
+
+async def test_pagination_expire_continue_tokens_without_writes(fake_cluster: FakeCluster) -> None:
+    # the fault expires every token handed out so far, even with no write since
+    namespace(fake_cluster, "px")
+    for i in range(3):
+        configmap(fake_cluster, f"cm-{i}", "px")
+    path = CM_PATH.format(ns="px")
+    async with fake_cluster.http_client() as client:
+        page1 = (await list_(client, path, limit="2")).json()
+        fake_cluster.expire_continue_tokens()
+        expired = await list_(
+            client, path, limit="2", **{"continue": page1["metadata"]["continue"]}
+        )
+        assert expired.status_code == 410
+        fresh = expired.json()["metadata"]["continue"]
+        rest = await list_(client, path, limit="2", **{"continue": fresh})
+    assert expired.json()["reason"] == "Expired"
+    assert rest.status_code == 200
+    assert names(rest.json()) == ["cm-2"]
 
 
 # -- resourceVersion rules ----------------------------------------------------------------------
