@@ -17,6 +17,8 @@ __all__ = [
     "VALUE_REGEX_ERROR",
     "aggregate",
     "byte_len",
+    "dns_label_errors",
+    "dns_subdomain_errors",
     "go_quote",
     "go_strings",
     "invalid_text",
@@ -48,6 +50,11 @@ _SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
     "'-' or '.', and must start and end with an alphanumeric character"
 )
+_DNS_LABEL_RE = re.compile(_DNS_LABEL_FMT)
+_DNS_LABEL_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+    "and must start and end with an alphanumeric character"
+)
 _INT64_RE = re.compile(r"[+-]?[0-9]+")
 
 
@@ -69,6 +76,27 @@ def max_len_error(length: int) -> str:
 NAME_REGEX_ERROR = regex_error(_NAME_MSG, _NAME_FMT, "MyName", "my.name", "123-abc")
 VALUE_REGEX_ERROR = regex_error(_VALUE_MSG, _VALUE_FMT, "MyValue", "my_value", "12345")
 SUBDOMAIN_REGEX_ERROR = regex_error(_SUBDOMAIN_MSG, _SUBDOMAIN_FMT, "example.com")
+_DNS_LABEL_REGEX_ERROR = regex_error(_DNS_LABEL_MSG, _DNS_LABEL_FMT, "my-name", "123-abc")
+
+
+def dns_subdomain_errors(name: str) -> list[str]:
+    """Why ``name`` is not a DNS-1123 subdomain (apimachinery ``IsDNS1123Subdomain``), or ``[]``."""
+    errs: list[str] = []
+    if byte_len(name) > 253:
+        errs.append(max_len_error(253))
+    if not SUBDOMAIN_RE.fullmatch(name):
+        errs.append(SUBDOMAIN_REGEX_ERROR)
+    return errs
+
+
+def dns_label_errors(name: str) -> list[str]:
+    """Why ``name`` is not a DNS-1123 label (apimachinery ``IsDNS1123Label``), or ``[]``."""
+    errs: list[str] = []
+    if byte_len(name) > 63:
+        errs.append(max_len_error(63))
+    if not _DNS_LABEL_RE.fullmatch(name):
+        errs.append(_DNS_LABEL_REGEX_ERROR)
+    return errs
 
 
 def label_key_errors(key: str) -> list[str]:

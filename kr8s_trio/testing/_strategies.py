@@ -9,11 +9,16 @@ subset: what is modelled is modelled faithfully, the rest is stored as sent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from kr8s_trio._core._exceptions import SelectorError
+from kr8s_trio._core._names import (
+    dns_label_errors,
+    dns_subdomain_errors,
+    label_key_errors,
+    label_value_errors,
+)
 from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._crd import validate_crd
 from kr8s_trio.testing._status import FieldError
@@ -24,22 +29,6 @@ __all__ = ["CRD_FINALIZER", "default_object", "validate_object", "validate_updat
 CRD_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 
 JSONObject = dict[str, Any]
-
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
-_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
-
-_SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
-    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
-    "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-)
-_LABEL_MSG = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
-    "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "
-    "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-)
 
 #: kinds whose names are DNS-1123 labels (not subdomains)
 _LABEL_NAMED = {("", "Namespace"), ("", "Service")}
@@ -60,54 +49,29 @@ def _get(obj: JSONObject, *path: str) -> Any:
 
 
 def validate_name(group: str, kind: str, name: str) -> list[FieldError]:
+    """Problems with an object's name: a DNS-1123 subdomain for most kinds, a DNS-1123 label
+    for namespaces and services, a path segment for RBAC kinds (``system:foo`` is fine)."""
     if (group, kind) in _PATH_SEGMENT_NAMED:
         if name in (".", "..") or "/" in name or "%" in name:
             return [FieldError.invalid_value("metadata.name", name, "may not contain '/' or '%'")]
         return []
-    if (group, kind) in _LABEL_NAMED:
-        if len(name) > 63 or not _DNS1123_LABEL.fullmatch(name):
-            return [FieldError.invalid_value("metadata.name", name, _LABEL_MSG)]
-        return []
-    if len(name) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(name):
-        return [FieldError.invalid_value("metadata.name", name, _SUBDOMAIN_MSG)]
-    return []
+    check = dns_label_errors if (group, kind) in _LABEL_NAMED else dns_subdomain_errors
+    return [FieldError.invalid_value("metadata.name", name, msg) for msg in check(name)]
 
 
 def _validate_labels(labels: object, field: str) -> list[FieldError]:
+    """apimachinery ``ValidateLabels``: one error per broken rule of each key and value."""
     if labels is None:
         return []
     if not isinstance(labels, dict):
         return [FieldError.invalid_value(field, labels, "must be a map of strings")]
     errors: list[FieldError] = []
     for key, value in labels.items():
-        prefix, _, name = key.rpartition("/")
-        if (
-            not name
-            or len(name) > 63
-            or not _LABEL_NAME.fullmatch(name)
-            or (prefix and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(prefix)))
-        ):
-            errors.append(
-                FieldError.invalid_value(
-                    field,
-                    key,
-                    "name part must consist of alphanumeric characters, '-', '_' or '.', and "
-                    "must start and end with an alphanumeric character (e.g. 'MyName',  or "
-                    "'my.name',  or '123-abc', regex used for validation is "
-                    "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
-                )
-            )
-        if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
-            errors.append(
-                FieldError.invalid_value(
-                    field,
-                    value,
-                    "a valid label must be an empty string or consist of alphanumeric "
-                    "characters, '-', '_' or '.', and must start and end with an alphanumeric "
-                    "character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for "
-                    "validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
-                )
-            )
+        errors += [FieldError.invalid_value(field, key, msg) for msg in label_key_errors(key)]
+        if not isinstance(value, str):
+            errors.append(FieldError.invalid_value(field, value, "must be a string"))
+            continue
+        errors += [FieldError.invalid_value(field, value, msg) for msg in label_value_errors(value)]
     return errors
 
 
@@ -228,8 +192,10 @@ def _validate_pod_spec(spec: object, field: str) -> list[FieldError]:
         name = c.get("name")
         if not name:
             errors.append(FieldError.required(f"{where}.name"))
-        elif not isinstance(name, str) or not _DNS1123_LABEL.fullmatch(name):
-            errors.append(FieldError.invalid_value(f"{where}.name", name, _LABEL_MSG))
+        elif not isinstance(name, str):
+            errors.append(FieldError.invalid_value(f"{where}.name", name, "must be a string"))
+        elif problems := dns_label_errors(name):
+            errors += [FieldError.invalid_value(f"{where}.name", name, m) for m in problems]
         elif name in seen:
             errors.append(FieldError("Duplicate", f"{where}.name", "", name, True))
         else:

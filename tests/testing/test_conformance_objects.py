@@ -895,3 +895,46 @@ async def test_scale_put_and_patch_change_replicas_and_bump_generation(
     )
     d = (await api.get(f"{APPS}/deployments/web")).json()
     assert d["spec"]["replicas"] == 5
+
+
+async def test_validation_names_and_labels_use_apimachinery_messages(
+    fake_cluster: FakeCluster,
+) -> None:
+    subdomain_rule = (
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
+        "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
+        "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*"
+        "[a-z0-9])?)*')"
+    )
+    label_rule = (
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+        "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
+        "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+    )
+    async with fake_cluster.http_client() as http:
+        bad_cm = await http.post(
+            "/api/v1/namespaces/default/configmaps", json={"metadata": {"name": "Bad_Name"}}
+        )
+        bad_ns = await http.post("/api/v1/namespaces", json={"metadata": {"name": "a.b"}})
+        bad_label = await http.post(
+            "/api/v1/namespaces/default/configmaps",
+            json={"metadata": {"name": "ok", "labels": {"-x": "y"}}},
+        )
+    assert bad_cm.status_code == 422
+    assert bad_cm.json()["message"] == (
+        f'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": '
+        f"{subdomain_rule}"
+    )
+    assert bad_ns.json()["message"] == (
+        f'Namespace "a.b" is invalid: metadata.name: Invalid value: "a.b": {label_rule}'
+    )
+    assert bad_label.json()["details"]["causes"] == [
+        {
+            "reason": "FieldValueInvalid",
+            "message": 'Invalid value: "-x": name part must consist of alphanumeric characters, '
+            "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
+            "'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+            "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+            "field": "metadata.labels",
+        }
+    ]
