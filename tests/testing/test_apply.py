@@ -1,4 +1,4 @@
-"""managedFields bookkeeping and server-side apply (kr8s_trio.testing._fieldset / _apply)."""
+"""managedFields bookkeeping and server-side apply (kr8s_trio.testing._field* / _apply)."""
 
 from __future__ import annotations
 
@@ -11,25 +11,11 @@ from hypothesis import assume, given, settings, strategies as st
 
 from kr8s_trio._core._exceptions import ConflictError, PatchError
 from kr8s_trio._core._schema import Schema, schema_for
-from kr8s_trio.testing._apply import (
-    LAST_APPLIED_ANNOTATION,
-    record_update,
-    select_managed_fields,
-    server_side_apply,
-)
-from kr8s_trio.testing._fieldset import (
-    FieldSet,
-    Path,
-    diff_objects,
-    field,
-    fieldset_from_object,
-    from_fields_v1,
-    index,
-    key,
-    render_path,
-    to_fields_v1,
-    value,
-)
+from kr8s_trio.testing._apply import LAST_APPLIED_ANNOTATION, record_update, server_side_apply
+from kr8s_trio.testing._fielddiff import diff_objects, fieldset_from_object
+from kr8s_trio.testing._fieldpath import Path, field, index, key, render_path, value
+from kr8s_trio.testing._fieldset import FieldSet, from_fields_v1, to_fields_v1
+from kr8s_trio.testing._managedfields import select_managed_fields
 
 T0 = "2025-01-01T00:00:00Z"
 T1 = "2025-01-01T00:01:00Z"

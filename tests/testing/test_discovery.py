@@ -16,7 +16,8 @@ import pytest
 from kr8s_trio.testing._builtins import builtin_resources
 from kr8s_trio.testing._discovery import Discovery, discovery_format
 from kr8s_trio.testing._http import Request, Response, parse_accept
-from kr8s_trio.testing._openapi import OpenAPI, gv_path, schema_name
+from kr8s_trio.testing._openapi import OpenAPI
+from kr8s_trio.testing._openapi_document import gv_path, schema_name
 from kr8s_trio.testing._resources import (
     PrinterColumn,
     ResourceRegistry,

@@ -14,16 +14,11 @@ import pytest
 
 from kr8s_trio._core._exceptions import APIError
 from kr8s_trio.testing._builtins import builtin_resources
+from kr8s_trio.testing._clock import human_duration
 from kr8s_trio.testing._http import Request
+from kr8s_trio.testing._jsonpath import evaluate_jsonpath
 from kr8s_trio.testing._resources import PrinterColumn, ResourceType
-from kr8s_trio.testing._tables import (
-    TableRequest,
-    evaluate_jsonpath,
-    human_duration,
-    table_request,
-    table_row_event,
-    to_table,
-)
+from kr8s_trio.testing._tables import TableRequest, table_request, table_row_event, to_table
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 KUBECTL_GET = (
