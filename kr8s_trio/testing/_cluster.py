@@ -31,7 +31,8 @@ from kr8s_trio.testing._faults import Faults, RequestLog
 from kr8s_trio.testing._kubeconfig import build_kubeconfig, write_kubeconfig
 from kr8s_trio.testing._openapi import OpenAPI
 from kr8s_trio.testing._pagination import ListOptions
-from kr8s_trio.testing._rest import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, WriteContext
+from kr8s_trio.testing._patching import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH
+from kr8s_trio.testing._rest import WriteContext
 from kr8s_trio.testing._server import serve_asgi
 from kr8s_trio.testing._state import ClusterConfig, ClusterState
 from kr8s_trio.testing._store import copy_json

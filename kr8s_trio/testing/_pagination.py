@@ -12,10 +12,26 @@ import base64
 import binascii
 import json
 import posixpath
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from kr8s_trio.testing._status import FieldError, bad_request, options_invalid
+from kr8s_trio._core._exceptions import APIError
+from kr8s_trio._core._field_selectors import FieldSelector
+from kr8s_trio._core._selectors import LabelSelector
+from kr8s_trio.testing._status import (
+    FieldError,
+    bad_request,
+    options_invalid,
+    resource_expired,
+    timeout,
+)
+from kr8s_trio.testing._store import Store, Stored
+
+if TYPE_CHECKING:
+    from kr8s_trio.testing._resources import ResourceType
+
+JSONObject = dict[str, Any]
 
 __all__ = [
     "ContinueToken",
@@ -161,3 +177,108 @@ def parse_list_options(
     rv = parse_resource_version(rv_text) if rv_text else None
     exact = bool(rv) and (match == "Exact" or (match is None and n > 0))
     return ListOptions(n, None, rv, exact)
+
+
+@attrs.frozen
+class ListPage:
+    """One page of a LIST: the items, the list's resourceVersion, the continue token."""
+
+    items: list[Stored]
+    resource_version: int
+    continue_token: str | None = None
+    remaining: int | None = None
+
+
+def list_page(
+    store: Store,
+    rt: ResourceType,
+    namespace: str | None,
+    options: ListOptions,
+    labels: LabelSelector,
+    fields: FieldSelector,
+) -> ListPage:
+    """One page of a LIST with kube-apiserver's resourceVersion and pagination rules."""
+    start = ""
+    if options.continue_token is not None:
+        token = options.continue_token
+        rv = None if token.rv < 0 else token.rv  # negative: continue from the latest
+        if rv is not None and rv < store.compacted:
+            raise _expired_continue(token.start, namespace)
+        start = token.start
+    elif options.resource_version and options.exact:
+        rv = options.resource_version
+        if rv > store.revision:
+            raise _too_large(rv, store.revision)
+        if rv < store.compacted:
+            raise resource_expired("The resourceVersion for the provided list is too old.")
+    else:
+        if options.resource_version and options.resource_version > store.revision:
+            raise _too_large(options.resource_version, store.revision)
+        rv = None
+    items, list_rv = store.snapshot(rt.storage_key, rv)
+    prefix = f"{namespace}/" if namespace and rt.namespaced else ""
+    lo = _bisect_items(items, max(prefix, start))
+    selecting = not labels.empty or bool(fields.requirements)
+    out: list[Stored] = []
+    i = lo
+    n = len(items)
+    while i < n:
+        stored = items[i]
+        if prefix and not stored.key.startswith(prefix):
+            break
+        i += 1
+        if selecting and not matches(rt, stored.obj, labels, fields):
+            continue
+        out.append(stored)
+        if options.limit and len(out) >= options.limit:
+            break
+    more = i < n and (not prefix or items[i].key.startswith(prefix))
+    token_out = None
+    remaining = None
+    if options.limit and len(out) >= options.limit and more:
+        token_out = encode_continue(list_rv, out[-1].key + "\x00")
+        if not selecting:
+            end = n if not prefix else _bisect_items(items, prefix[:-1] + "0")
+            remaining = end - i
+    return ListPage(out, list_rv, token_out, remaining)
+
+
+def _too_large(rv: int, current: int) -> APIError:
+    err = timeout(f"Timeout: Too large resource version: {rv}, current: {current}")
+    err.status["details"] = {
+        "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+        "retryAfterSeconds": 1,
+    }
+    return err
+
+
+def _expired_continue(start: str, namespace: str | None) -> APIError:
+    err = resource_expired(
+        "The provided continue parameter is too old to display a consistent list result. You can "
+        "start a new list without the continue parameter, or use the continue token in this "
+        "response to retrieve the remainder of the results. Continuing with the provided token "
+        "results in an inconsistent list - objects that were created, modified, or deleted "
+        "between the time the first chunk was returned and now may show up in the list."
+    )
+    del namespace
+    err.status["metadata"] = {"continue": encode_continue(-1, start)}
+    return err
+
+
+def _bisect_items(items: list[Stored], key: str) -> int:
+    lo, hi = 0, len(items)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if items[mid].key < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def matches(
+    rt: ResourceType, obj: JSONObject, labels: LabelSelector, fields: FieldSelector
+) -> bool:
+    if not labels.empty and not labels.matches(obj.get("metadata", {}).get("labels") or {}):
+        return False
+    return not fields.requirements or fields.matches(rt.field_values(obj))

@@ -16,6 +16,7 @@ import attrs
 from kr8s_trio._core._exceptions import APIError
 
 __all__ = [
+    "MODIFIED",
     "FieldError",
     "GroupResource",
     "already_exists",
@@ -30,6 +31,7 @@ __all__ = [
     "options_invalid",
     "path_not_found",
     "resource_expired",
+    "stale_conflict",
     "status_error",
     "success_status",
     "timeout",
@@ -144,6 +146,17 @@ def conflict(gr: GroupResource, name: str, reason: str) -> APIError:
         f'Operation cannot be fulfilled on {gr} "{name}": {reason}',
         gr.details(name),
     )
+
+
+#: kube-apiserver's reason when a write carries an outdated resourceVersion
+MODIFIED = (
+    "the object has been modified; please apply your changes to the latest version and try again"
+)
+
+
+def stale_conflict(gr: GroupResource, name: str) -> APIError:
+    """409 for a write based on an outdated resourceVersion."""
+    return conflict(gr, name, MODIFIED)
 
 
 def resource_expired(message: str) -> APIError:

@@ -19,7 +19,7 @@ from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._auth import RequestAttributes, UserInfo
 from kr8s_trio.testing._handlers import _present, _write_context, decode_body
 from kr8s_trio.testing._http import Request, Response, json_response
-from kr8s_trio.testing._rest import APPLY_PATCH, JSON_PATCH, MODIFIED, STRATEGIC_PATCH
+from kr8s_trio.testing._patching import APPLY_PATCH, JSON_PATCH, STRATEGIC_PATCH
 from kr8s_trio.testing._status import (
     FieldError,
     GroupResource,
@@ -29,6 +29,7 @@ from kr8s_trio.testing._status import (
     method_not_supported,
     not_found,
     path_not_found,
+    stale_conflict,
     status_error,
     success_status,
     unsupported_media_type,
@@ -194,7 +195,7 @@ def _scale(
         raise bad_request("scale must be an object")
     rv = (new_scale.get("metadata") or {}).get("resourceVersion")
     if rv and rv != stored.obj["metadata"]["resourceVersion"]:
-        raise conflict(rt.group_resource, name, MODIFIED)
+        raise stale_conflict(rt.group_resource, name)
     replicas = (new_scale.get("spec") or {}).get("replicas", 0)  # omitted: zero
     if not isinstance(replicas, int) or replicas < 0:
         error = FieldError.invalid_value(
