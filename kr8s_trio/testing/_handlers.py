@@ -28,7 +28,7 @@ from kr8s_trio.testing._status import (
     bad_request,
     method_not_supported,
     not_acceptable,
-    status_error,
+    options_invalid,
     timeout,
     unsupported_media_type,
 )
@@ -134,33 +134,20 @@ def _write_context(request: Request) -> WriteContext:
         agent = "" if is_apply else request.header("user-agent")
         manager = agent.split("/", 1)[0] if agent else None
     elif len(manager) > 128:
-        raise _options_invalid(
+        raise options_invalid(
+            options_kind,
             FieldError(
                 "TooLong", "fieldManager", "may not be more than 128 characters", manager, True
             ),
-            options_kind,
         )
     dry_run = request.params("dryRun")
     for value in dry_run:
         if value != "All":
-            raise _options_invalid(FieldError.not_supported("dryRun", value, ["All"]), options_kind)
+            raise options_invalid(options_kind, FieldError.not_supported("dryRun", value, ["All"]))
     validation = request.param("fieldValidation")
     if validation not in (None, "", "Ignore", "Warn", "Strict"):
         raise bad_request(f"fieldValidation parameter unsupported: {validation}")
     return WriteContext(manager=manager or None, dry_run=bool(dry_run))
-
-
-def _options_invalid(error: FieldError, kind: str = "CreateOptions") -> Exception:
-    return status_error(
-        422,
-        "Invalid",
-        f'{kind}.meta.k8s.io "" is invalid: {error}',
-        {
-            "group": "meta.k8s.io",
-            "kind": kind,
-            "causes": [{"reason": error.reason, "message": error.body(), "field": error.field}],
-        },
-    )
 
 
 def _present(rt: ResourceType, obj: JSONObject) -> JSONObject:
@@ -274,8 +261,9 @@ def _list(
     state: ClusterState, request: Request, rt: ResourceType, namespace: str | None
 ) -> Response:
     if request.param("sendInitialEvents") is not None:
-        raise _list_invalid(
-            FieldError.forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list")
+        raise options_invalid(
+            "ListOptions",
+            FieldError.forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"),
         )
     options = parse_list_options(
         limit=request.param("limit"),
@@ -317,19 +305,6 @@ def _list(
     return Response(body=b",".join(items))
 
 
-def _list_invalid(error: FieldError) -> Exception:
-    return status_error(
-        422,
-        "Invalid",
-        f'ListOptions.meta.k8s.io "" is invalid: {error}',
-        {
-            "group": "meta.k8s.io",
-            "kind": "ListOptions",
-            "causes": [{"reason": error.reason, "message": error.body(), "field": error.field}],
-        },
-    )
-
-
 def _watch(
     state: ClusterState,
     request: Request,
@@ -345,26 +320,29 @@ def _watch(
     bookmarks = request.param("allowWatchBookmarks") in ("true", "1")
     if send_initial_param is not None:
         if not config.watch_list:
-            raise _list_invalid(
+            raise options_invalid(
+                "ListOptions",
                 FieldError.forbidden(
                     "sendInitialEvents",
                     "sendInitialEvents is forbidden for watch unless the WatchList feature "
                     "gate is enabled",
-                )
+                ),
             )
         if match != "NotOlderThan":
-            raise _list_invalid(
+            raise options_invalid(
+                "ListOptions",
                 FieldError.forbidden(
                     "resourceVersionMatch",
                     "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-                )
+                ),
             )
     elif match:
-        raise _list_invalid(
+        raise options_invalid(
+            "ListOptions",
             FieldError.forbidden(
                 "resourceVersionMatch",
                 "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
-            )
+            ),
         )
     rv = parse_resource_version(rv_text) if rv_text else None
     if rv is not None and rv > store.revision:
@@ -443,9 +421,3 @@ def _watch(
             faults.unregister_watch(stream)
 
     return StreamingResponse(body())
-
-
-def stream_body_of(response: Response, chunk_size: int) -> list[bytes]:
-    """Split a body into chunks (used by the trickle fault)."""
-    body = response.body
-    return [body[i : i + chunk_size] for i in range(0, len(body), chunk_size)] or [b""]
