@@ -218,18 +218,19 @@ class FakeAPIServerApp:
         if info.subresource:
             return await handle_subresource(state, request, info, rt, user)
         collection = info.name is None
-        if rt.builtin and (
+        no_route = (
             info.verb not in rt.verbs
             or (collection and info.verb in ("update", "patch"))
             or (rt.namespaced and info.namespace is None and info.verb not in ("list", "watch"))
-        ):
-            # kube-apiserver's router has no route for this method on this path: 405 when the
-            # path has routes for other methods, 404 when it has none
+        )
+        if no_route and rt.builtin:
+            # kube-apiserver's router: 405 when the path has routes for other methods, else 404
             raise _method_not_allowed() if collection else path_not_found()
-        if info.name is None and info.verb in ("get", "update", "patch", "delete"):
+        if no_route:
+            # the custom resource handler answers for itself
+            if rt.namespaced and info.namespace is None:
+                raise path_not_found()
             raise method_not_supported(rt.group_resource, info.verb)
-        if rt.namespaced and info.namespace is None and info.verb not in ("list", "watch"):
-            raise path_not_found()
         return await handle_resource(state, request, info, rt, record)
 
     def _impersonate(self, user: UserInfo, scope: Scope) -> UserInfo:
