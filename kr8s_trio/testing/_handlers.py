@@ -32,6 +32,7 @@ from kr8s_trio.testing._status import (
     timeout,
     unsupported_media_type,
 )
+from kr8s_trio.testing._store import object_key
 from kr8s_trio.testing._tables import table_request, to_table
 from kr8s_trio.testing._watch import WatchOptions, WatchStream, table_encoder
 
@@ -164,6 +165,14 @@ def _object_response(
     if tr is not None:
         rv = str(obj.get("metadata", {}).get("resourceVersion", ""))
         return json_response(to_table(rt, [obj], tr, resource_version=rv, now=state.now()), status)
+    meta = obj.get("metadata") or {}
+    stored = state.store.get(
+        rt.storage_key,
+        object_key(meta.get("namespace") if rt.namespaced else None, meta.get("name", "")),
+    )
+    if stored is not None and stored.obj is obj and obj.get("apiVersion") == rt.api_version:
+        # the stored version: encode it once, for this answer, the lists and every watcher
+        return Response(status=status, body=stored.json)
     return json_response(_present(rt, obj), status)
 
 

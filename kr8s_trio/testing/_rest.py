@@ -363,9 +363,7 @@ class RestStorage:
                 new.pop("status", None)
             else:
                 new["status"] = status
-            if ctx.managed_fields is None:
-                new["metadata"].pop("managedFields", None)
-            else:
+            if ctx.managed_fields is not None:
                 new["metadata"]["managedFields"] = ctx.managed_fields
         elif rt.status_subresource:
             if "status" in old:

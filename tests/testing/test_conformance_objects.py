@@ -938,3 +938,28 @@ async def test_validation_names_and_labels_use_apimachinery_messages(
             "field": "metadata.labels",
         }
     ]
+
+
+async def test_managed_fields_status_writes_add_a_status_entry(fake_cluster: FakeCluster) -> None:
+    async with fake_cluster.http_client() as http:
+        pod = {
+            "metadata": {"name": "mf"},
+            "spec": {"containers": [{"name": "c", "image": "img"}]},
+        }
+        created = await http.post(
+            "/api/v1/namespaces/default/pods", params={"fieldManager": "kcm"}, json=pod
+        )
+        patched = await http.patch(
+            "/api/v1/namespaces/default/pods/mf/status",
+            params={"fieldManager": "kubelet"},
+            json={"status": {"phase": "Running"}},
+            headers={"content-type": "application/merge-patch+json"},
+        )
+    assert created.status_code == 201
+    assert patched.status_code == 200
+    entries = patched.json()["metadata"]["managedFields"]
+    assert [(e["manager"], e.get("subresource")) for e in entries] == [
+        ("kcm", None),
+        ("kubelet", "status"),
+    ]
+    assert entries[1]["fieldsV1"] == {"f:status": {"f:phase": {}}}
