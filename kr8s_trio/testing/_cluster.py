@@ -26,12 +26,13 @@ from kr8s_trio._core._field_selectors import FieldSelector
 from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._app import FakeAPIServerApp
 from kr8s_trio.testing._auth import Rule
+from kr8s_trio.testing._deletion import delete_object
 from kr8s_trio.testing._discovery import Discovery
 from kr8s_trio.testing._faults import Faults, RequestLog
 from kr8s_trio.testing._kubeconfig import build_kubeconfig, write_kubeconfig
 from kr8s_trio.testing._openapi import OpenAPI
-from kr8s_trio.testing._pagination import ListOptions
-from kr8s_trio.testing._patching import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH
+from kr8s_trio.testing._pagination import ListOptions, list_page
+from kr8s_trio.testing._patching import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, patch_object
 from kr8s_trio.testing._rest import WriteContext
 from kr8s_trio.testing._server import serve_asgi
 from kr8s_trio.testing._state import ClusterConfig, ClusterState
@@ -238,7 +239,8 @@ class FakeCluster:
     ) -> list[JSONObject]:
         """Objects of a resource (all namespaces when ``namespace`` is None)."""
         rt = self.state.resource(resource)
-        page = self.state.rest.list(
+        page = list_page(
+            self.state.store,
             rt,
             namespace,
             ListOptions(0, None, None, False),
@@ -262,7 +264,8 @@ class FakeCluster:
         import json
 
         rt = self.state.resource(resource)
-        obj, _ = self.state.rest.patch(
+        obj, _ = patch_object(
+            self.state.rest,
             rt,
             namespace,
             name,
@@ -302,8 +305,8 @@ class FakeCluster:
             options["propagationPolicy"] = propagation_policy
         if grace_period_seconds is not None:
             options["gracePeriodSeconds"] = grace_period_seconds
-        obj, _ = self.state.rest.delete(
-            rt, namespace, name, options, self._ctx("kr8s-trio-testing")
+        obj, _ = delete_object(
+            self.state.rest, rt, namespace, name, options, self._ctx("kr8s-trio-testing")
         )
         return copy_json(obj)
 

@@ -25,7 +25,8 @@ from kr8s_trio._core._exceptions import APIError
 from kr8s_trio._core._field_selectors import FieldSelector
 from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._crd import crd_resource_types, crd_status
-from kr8s_trio.testing._pagination import ListOptions
+from kr8s_trio.testing._deletion import delete_object
+from kr8s_trio.testing._pagination import ListOptions, list_page
 from kr8s_trio.testing._rest import WriteContext
 from kr8s_trio.testing._store import Change, copy_json
 from kr8s_trio.testing._strategies import CRD_FINALIZER
@@ -192,8 +193,8 @@ class Controllers:
         if stored is None or rt is None or stored.obj["metadata"].get("deletionTimestamp"):
             return
         meta = stored.obj["metadata"]
-        self.rest.delete(
-            rt, meta.get("namespace"), meta["name"], {"propagationPolicy": policy}, ctx
+        delete_object(
+            self.rest, rt, meta.get("namespace"), meta["name"], {"propagationPolicy": policy}, ctx
         )
 
     def _update(
@@ -380,7 +381,7 @@ class Controllers:
         self.drain()
 
     def all_in(self, rt: ResourceType, namespace: str | None) -> list[JSONObject]:
-        page = self.rest.list(
-            rt, namespace, ListOptions(0, None, None, False), _NO_LABELS, _NO_FIELDS
+        page = list_page(
+            self.store, rt, namespace, ListOptions(0, None, None, False), _NO_LABELS, _NO_FIELDS
         )
         return [s.obj for s in page.items]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kr8s_trio._core._exceptions import APIError
-from kr8s_trio.testing._pagination import ListOptions
+from kr8s_trio.testing._pagination import ListOptions, list_page
 from kr8s_trio.testing._status import conflict, status_error, success_status
 from kr8s_trio.testing._store import copy_json
 from kr8s_trio.testing._strategies import CRD_FINALIZER
@@ -149,7 +149,9 @@ def delete_collection(
     ctx: WriteContext,
 ) -> JSONObject:
     """DELETE on a collection: delete every matching object; answer with their list."""
-    page = storage.list(rt, namespace, ListOptions(0, None, None, False), labels, fields)
+    page = list_page(
+        storage.store, rt, namespace, ListOptions(0, None, None, False), labels, fields
+    )
     deleted: list[JSONObject] = []
     for stored in page.items:
         meta = stored.obj["metadata"]

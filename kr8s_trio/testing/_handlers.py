@@ -19,9 +19,11 @@ import yaml
 from kr8s_trio._core._exceptions import SelectorError
 from kr8s_trio._core._field_selectors import FieldSelector
 from kr8s_trio._core._selectors import LabelSelector
+from kr8s_trio.testing._deletion import delete_collection, delete_object
 from kr8s_trio.testing._faults import expired_status
 from kr8s_trio.testing._http import JSON_TYPE, Request, Response, dumps, json_response
-from kr8s_trio.testing._pagination import parse_list_options, parse_resource_version
+from kr8s_trio.testing._pagination import list_page, parse_list_options, parse_resource_version
+from kr8s_trio.testing._patching import patch_object
 from kr8s_trio.testing._rest import WriteContext
 from kr8s_trio.testing._status import (
     FieldError,
@@ -210,7 +212,8 @@ async def handle_resource(
             return _object_response(state, rt, request, obj)
         case "patch":
             ctx = _write_context(request)
-            obj, status = state.rest.patch(
+            obj, status = patch_object(
+                state.rest,
                 rt,
                 namespace,
                 info.name or "",
@@ -222,8 +225,8 @@ async def handle_resource(
             return _object_response(state, rt, request, obj, status)
         case "delete":
             ctx = _write_context(request)
-            obj, status = state.rest.delete(
-                rt, namespace, info.name or "", _delete_options(request), ctx
+            obj, status = delete_object(
+                state.rest, rt, namespace, info.name or "", _delete_options(request), ctx
             )
             if obj.get("kind") == "Status":
                 return json_response(obj, status)
@@ -231,8 +234,8 @@ async def handle_resource(
         case "deletecollection":
             ctx = _write_context(request)
             labels, fields = _selectors(rt, request)
-            result = state.rest.delete_collection(
-                rt, namespace, labels, fields, _delete_options(request), ctx
+            result = delete_collection(
+                state.rest, rt, namespace, labels, fields, _delete_options(request), ctx
             )
             return json_response(result)
     raise method_not_supported(rt.group_resource, verb)
@@ -281,7 +284,7 @@ def _list(
         match=request.param("resourceVersionMatch"),
     )
     labels, fields = _selectors(rt, request)
-    page = state.rest.list(rt, namespace, options, labels, fields)
+    page = list_page(state.store, rt, namespace, options, labels, fields)
     tr = table_request(request)
     if tr is not None:
         table = to_table(

@@ -3,8 +3,8 @@
 `RestStorage` turns requests into store changes with the server's rules: server-set metadata,
 namespace checks, validation and immutability, optimistic concurrency and preconditions, the
 spec/status split, generation, managedFields, dry-run and no-op updates. PATCH and DELETE have
-their own modules (`_patching`, `_deletion`) and LIST its paging in `_pagination`; the methods
-here are their entry points. Follow-up work (garbage collection, namespace and CRD lifecycles) is
+their own modules (`_patching`, `_deletion`), built on `finish_update` and the store, and LIST
+its paging in `_pagination`. Follow-up work (garbage collection, namespace and CRD lifecycles) is
 left to the controllers, which react to the changes this layer commits.
 """
 
@@ -20,13 +20,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from kr8s_trio._core._exceptions import APIError
-from kr8s_trio._core._field_selectors import FieldSelector
 from kr8s_trio._core._schema import schema_for
-from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._apply import record_update
-from kr8s_trio.testing._deletion import delete_collection, delete_object, namespace_finalizers
-from kr8s_trio.testing._pagination import ListOptions, ListPage, list_page
-from kr8s_trio.testing._patching import patch_object
+from kr8s_trio.testing._deletion import namespace_finalizers
 from kr8s_trio.testing._resources import ResourceType
 from kr8s_trio.testing._status import (
     FieldError,
@@ -174,17 +170,6 @@ class RestStorage:
         return invalid(rt.group, rt.kind, name, errors)
 
     # -- reading ------------------------------------------------------------------------------
-
-    def list(
-        self,
-        rt: ResourceType,
-        namespace: str | None,
-        options: ListOptions,
-        labels: LabelSelector,
-        fields: FieldSelector,
-    ) -> ListPage:
-        """One page of a LIST with kube-apiserver's resourceVersion and pagination rules."""
-        return list_page(self.store, rt, namespace, options, labels, fields)
 
     # -- create -------------------------------------------------------------------------------
 
@@ -442,50 +427,6 @@ class RestStorage:
         self.store.put(rt.storage_key, key, new)
         self.on_commit()
         return new
-
-    # -- patch and delete (semantics in _patching and _deletion) -----------------------------
-
-    def patch(
-        self,
-        rt: ResourceType,
-        namespace: str | None,
-        name: str,
-        body: bytes,
-        content_type: str,
-        ctx: WriteContext,
-        *,
-        subresource: str | None = None,
-        force: bool | None = None,
-    ) -> tuple[JSONObject, int]:
-        """PATCH with any of the four patch types; returns (object, HTTP status)."""
-        return patch_object(
-            self, rt, namespace, name, body, content_type, ctx, subresource=subresource, force=force
-        )
-
-    # -- delete -------------------------------------------------------------------------------
-
-    def delete(
-        self,
-        rt: ResourceType,
-        namespace: str | None,
-        name: str,
-        options: JSONObject,
-        ctx: WriteContext,
-    ) -> tuple[JSONObject, int]:
-        """DELETE one object; returns (object or Status, HTTP status)."""
-        return delete_object(self, rt, namespace, name, options, ctx)
-
-    def delete_collection(
-        self,
-        rt: ResourceType,
-        namespace: str | None,
-        labels: LabelSelector,
-        fields: FieldSelector,
-        options: JSONObject,
-        ctx: WriteContext,
-    ) -> JSONObject:
-        """DELETE on a collection: delete every matching object; answer with their list."""
-        return delete_collection(self, rt, namespace, labels, fields, options, ctx)
 
 
 def _spec_changed(rt: ResourceType, new: JSONObject, old: JSONObject) -> bool:

@@ -17,9 +17,10 @@ from kr8s_trio._core._exceptions import PatchError, SelectorError
 from kr8s_trio._core._patch import apply_json_patch, apply_merge_patch
 from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._auth import RequestAttributes, UserInfo
+from kr8s_trio.testing._deletion import delete_object
 from kr8s_trio.testing._handlers import _present, _write_context, decode_body
 from kr8s_trio.testing._http import Request, Response, json_response
-from kr8s_trio.testing._patching import APPLY_PATCH, JSON_PATCH, STRATEGIC_PATCH
+from kr8s_trio.testing._patching import APPLY_PATCH, JSON_PATCH, STRATEGIC_PATCH, patch_object
 from kr8s_trio.testing._status import (
     FieldError,
     GroupResource,
@@ -84,7 +85,8 @@ async def handle_subresource(
             )
         case "status", "patch":
             ctx = _write_context(request)
-            obj, code = state.rest.patch(
+            obj, code = patch_object(
+                state.rest,
                 rt,
                 namespace,
                 name,
@@ -295,7 +297,7 @@ def _evict(
                     retry_after=None,
                 )
     options = body.get("deleteOptions") or {}
-    state.rest.delete(rt, namespace, name, options, _write_context(request))
+    delete_object(state.rest, rt, namespace, name, options, _write_context(request))
     return json_response(success_status(), 201)
 
 
