@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from kr8s_trio.testing._jsonpath import dig
 from kr8s_trio.testing._resources import (
     STANDARD_VERBS,
     ResourceType,
     ScaleSpec,
     SubresourceInfo,
+    flag_field,
+    number_field,
+    text_field,
 )
 
 __all__ = ["builtin_resources"]
@@ -22,46 +26,8 @@ _NO_COLLECTION = tuple(v for v in STANDARD_VERBS if v != "deletecollection")
 _CREATE_ONLY = ("create",)
 
 
-def _dig(obj: dict[str, Any], path: str) -> object:
-    cur: object = obj
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(part)
-    return cur
-
-
-def _text(path: str) -> Callable[[dict[str, Any]], str]:
-    def get(obj: dict[str, Any]) -> str:
-        value = _dig(obj, path)
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return str(value)
-
-    return get
-
-
-def _flag(path: str) -> Callable[[dict[str, Any]], str]:
-    """A boolean field selected as ``true``/``false`` (absent means false)."""
-
-    def get(obj: dict[str, Any]) -> str:
-        return "true" if _dig(obj, path) is True else "false"
-
-    return get
-
-
-def _number(path: str) -> Callable[[dict[str, Any]], str]:
-    def get(obj: dict[str, Any]) -> str:
-        value = _dig(obj, path)
-        return str(value) if isinstance(value, int) else "0"
-
-    return get
-
-
 def _pod_ips(obj: dict[str, Any]) -> str:
-    ips = _dig(obj, "status.podIPs")
+    ips = dig(obj, "status", "podIPs")
     if isinstance(ips, list):
         return ",".join(str(ip.get("ip", "")) for ip in ips if isinstance(ip, dict))
     return ""
@@ -82,34 +48,36 @@ def _scale() -> SubresourceInfo:
 
 
 _POD_FIELDS = {
-    "spec.nodeName": _text("spec.nodeName"),
-    "spec.host": _text("spec.nodeName"),
-    "spec.restartPolicy": _text("spec.restartPolicy"),
-    "spec.schedulerName": _text("spec.schedulerName"),
-    "spec.serviceAccountName": _text("spec.serviceAccountName"),
-    "spec.hostNetwork": _flag("spec.hostNetwork"),
-    "status.phase": _text("status.phase"),
-    "status.podIP": _text("status.podIP"),
+    "spec.nodeName": text_field("spec.nodeName"),
+    "spec.host": text_field("spec.nodeName"),
+    "spec.restartPolicy": text_field("spec.restartPolicy"),
+    "spec.schedulerName": text_field("spec.schedulerName"),
+    "spec.serviceAccountName": text_field("spec.serviceAccountName"),
+    "spec.hostNetwork": flag_field("spec.hostNetwork"),
+    "status.phase": text_field("status.phase"),
+    "status.podIP": text_field("status.podIP"),
     "status.podIPs": _pod_ips,
-    "status.nominatedNodeName": _text("status.nominatedNodeName"),
+    "status.nominatedNodeName": text_field("status.nominatedNodeName"),
 }
 
 _EVENT_FIELDS = {
     **{
-        f"involvedObject.{f}": _text(f"involvedObject.{f}")
+        f"involvedObject.{f}": text_field(f"involvedObject.{f}")
         for f in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")
     },
-    "reason": _text("reason"),
-    "reportingComponent": _text("reportingComponent"),
-    "source": _text("source.component"),
-    "type": _text("type"),
+    "reason": text_field("reason"),
+    "reportingComponent": text_field("reportingComponent"),
+    "source": text_field("source.component"),
+    "type": text_field("type"),
 }
 
 _EVENTS_V1_FIELDS = {
-    **{f"regarding.{f}": _text(f"regarding.{f}") for f in ("kind", "namespace", "name", "uid")},
-    "reason": _text("reason"),
-    "reportingController": _text("reportingController"),
-    "type": _text("type"),
+    **{
+        f"regarding.{f}": text_field(f"regarding.{f}") for f in ("kind", "namespace", "name", "uid")
+    },
+    "reason": text_field("reason"),
+    "reportingController": text_field("reportingController"),
+    "type": text_field("type"),
 }
 
 
@@ -182,9 +150,12 @@ def _review(api_version: str, kind: str, plural: str) -> ResourceType:
 
 def builtin_resources() -> list[ResourceType]:
     """A fresh list of the built-in resource types."""
-    ns_fields = {"status.phase": _text("status.phase")}
-    svc_fields = {"spec.clusterIP": _text("spec.clusterIP"), "spec.type": _text("spec.type")}
-    replicas = {"status.replicas": _number("status.replicas")}
+    ns_fields = {"status.phase": text_field("status.phase")}
+    svc_fields = {
+        "spec.clusterIP": text_field("spec.clusterIP"),
+        "spec.type": text_field("spec.type"),
+    }
+    replicas = {"status.replicas": number_field("status.replicas")}
     sa_token = _sub("token", "TokenRequest", ("create",), "authentication.k8s.io", "v1")
     approval = _sub("approval", "CertificateSigningRequest", ("get", "patch", "update"))
     rbac = "rbac.authorization.k8s.io/v1"
@@ -231,7 +202,7 @@ def builtin_resources() -> list[ResourceType]:
         ),
         _kind("v1", "Endpoints", "endpoints", "ep"),
         _kind("v1", "ConfigMap", "configmaps", "cm"),
-        _kind("v1", "Secret", "secrets", fields={"type": _text("type")}),
+        _kind("v1", "Secret", "secrets", fields={"type": text_field("type")}),
         _kind("v1", "ServiceAccount", "serviceaccounts", "sa", subs=(sa_token,), deleted=True),
         _kind("v1", "Event", "events", "ev", fields=_EVENT_FIELDS),
         _kind(
@@ -242,7 +213,7 @@ def builtin_resources() -> list[ResourceType]:
             cluster=True,
             subs=(_sub("proxy", "NodeProxyOptions", _PROXY),),
             status=True,
-            fields={"spec.unschedulable": _flag("spec.unschedulable")},
+            fields={"spec.unschedulable": flag_field("spec.unschedulable")},
         ),
         _kind(
             "v1",
@@ -316,7 +287,7 @@ def builtin_resources() -> list[ResourceType]:
             "jobs",
             categories=_ALL,
             status=True,
-            fields={"status.successful": _number("status.succeeded")},
+            fields={"status.successful": number_field("status.succeeded")},
             gen=True,
         ),
         _kind("batch/v1", "CronJob", "cronjobs", "cj", categories=_ALL, status=True, gen=True),
@@ -349,7 +320,7 @@ def builtin_resources() -> list[ResourceType]:
             cluster=True,
             subs=(approval,),
             status=True,
-            fields={"spec.signerName": _text("spec.signerName")},
+            fields={"spec.signerName": text_field("spec.signerName")},
         ),
         _kind(
             admission,

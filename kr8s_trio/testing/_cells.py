@@ -10,13 +10,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kr8s_trio.testing._clock import Clock
+from kr8s_trio.testing._jsonpath import dig
 
 __all__ = [
     "Cell",
     "Conditions",
     "RowFn",
     "condition_true",
-    "dig",
     "format_labels",
     "format_selector",
     "int_at",
@@ -31,15 +31,6 @@ JSONObject = dict[str, Any]
 Cell = str | int | float | bool | None
 Conditions = list[JSONObject]
 RowFn = Callable[[Mapping[str, Any], Clock], tuple[list[Cell], Conditions]]
-
-
-def dig(obj: Mapping[str, Any], *path: str) -> Any:
-    cur: Any = obj
-    for part in path:
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(part)
-    return cur
 
 
 def list_at(obj: Mapping[str, Any], *path: str) -> list[Any]:

@@ -15,30 +15,13 @@ from kr8s_trio.testing._resources import (
     ResourceType,
     ScaleSpec,
     SubresourceInfo,
+    text_field,
 )
 from kr8s_trio.testing._status import FieldError
 
 __all__ = ["crd_resource_types", "crd_status", "validate_crd"]
 
 JSONObject = dict[str, Any]
-
-
-def _json_path_getter(path: str) -> Any:
-    parts = [p for p in path.strip().lstrip(".").split(".") if p]
-
-    def get(obj: JSONObject) -> str:
-        cur: Any = obj
-        for part in parts:
-            if not isinstance(cur, dict):
-                return ""
-            cur = cur.get(part)
-        if cur is None:
-            return ""
-        if isinstance(cur, bool):
-            return "true" if cur else "false"
-        return str(cur)
-
-    return get
 
 
 def validate_crd(obj: JSONObject) -> list[FieldError]:
@@ -125,7 +108,7 @@ def crd_resource_types(obj: JSONObject) -> list[ResourceType]:
             if isinstance(c, dict) and c.get("name")
         )
         selectable = {
-            f["jsonPath"].lstrip("."): _json_path_getter(f["jsonPath"])
+            f["jsonPath"].lstrip("."): text_field(f["jsonPath"])
             for f in v.get("selectableFields") or []
             if isinstance(f, dict) and f.get("jsonPath")
         }

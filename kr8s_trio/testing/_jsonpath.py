@@ -9,11 +9,29 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any, Final
 
-__all__ = ["evaluate_jsonpath", "go_string"]
+__all__ = ["dig", "dig_dotted", "evaluate_jsonpath", "go_string"]
 
 _MISSING: Final = object()
+
+
+def dig(obj: Mapping[str, Any], *path: str) -> Any:
+    """``obj[path[0]][path[1]]...``, or None as soon as a step is missing or not an object."""
+    cur: Any = obj
+    for part in path:
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def dig_dotted(obj: Mapping[str, Any], path: str) -> Any:
+    """`dig` with a dotted path (``spec.replicas`` or ``.spec.replicas``)."""
+    return dig(obj, *path.strip(".").split("."))
+
+
 _STEP = re.compile(
     r"""\.(?P<field>(?:\\.|[^.\[\\])+)"""
     r"""|\[(?P<index>-?\d+)\]"""

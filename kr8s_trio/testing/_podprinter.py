@@ -16,11 +16,11 @@ from kr8s_trio.testing._cells import (
     Cell,
     Conditions,
     condition_true,
-    dig,
     object_age,
     object_name,
 )
 from kr8s_trio.testing._clock import Clock, human_duration, parse_time
+from kr8s_trio.testing._jsonpath import dig
 
 __all__ = ["pod_row"]
 

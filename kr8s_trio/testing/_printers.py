@@ -17,7 +17,6 @@ from kr8s_trio.testing._cells import (
     Conditions,
     RowFn,
     condition_true,
-    dig,
     format_labels,
     format_selector,
     int_at,
@@ -29,7 +28,7 @@ from kr8s_trio.testing._cells import (
 )
 from kr8s_trio.testing._clock import Clock, parse_time
 from kr8s_trio.testing._columns import AGE_DOC, NAME_COLUMN, Column, parse_columns
-from kr8s_trio.testing._jsonpath import evaluate_jsonpath, go_string
+from kr8s_trio.testing._jsonpath import dig, evaluate_jsonpath, go_string
 from kr8s_trio.testing._podprinter import pod_row
 from kr8s_trio.testing._resources import PrinterColumn, ResourceType
 

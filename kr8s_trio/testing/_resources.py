@@ -13,19 +13,57 @@ from typing import Any
 
 import attrs
 
+from kr8s_trio.testing._jsonpath import dig
 from kr8s_trio.testing._status import GroupResource
 
 __all__ = [
     "STANDARD_VERBS",
+    "FieldGetter",
     "PrinterColumn",
     "ResourceRegistry",
     "ResourceType",
     "ScaleSpec",
     "SubresourceInfo",
+    "flag_field",
+    "number_field",
+    "text_field",
 ]
 
 JSONObject = dict[str, Any]
 FieldGetter = Callable[[JSONObject], str]
+
+
+def text_field(path: str) -> FieldGetter:
+    """A selectable field read as text (booleans as ``true``/``false``, absent as ``""``)."""
+    parts = path.strip(".").split(".")
+
+    def get(obj: JSONObject) -> str:
+        value = dig(obj, *parts)
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    return get
+
+
+def flag_field(path: str) -> FieldGetter:
+    """A boolean selectable field (absent means ``false``)."""
+    parts = path.split(".")
+    return lambda obj: "true" if dig(obj, *parts) is True else "false"
+
+
+def number_field(path: str) -> FieldGetter:
+    """An integer selectable field (absent means ``0``)."""
+    parts = path.split(".")
+
+    def get(obj: JSONObject) -> str:
+        value = dig(obj, *parts)
+        return str(value) if isinstance(value, int) else "0"
+
+    return get
+
 
 STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 

@@ -21,6 +21,7 @@ from kr8s_trio._core._names import (
 )
 from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._crd import validate_crd
+from kr8s_trio.testing._jsonpath import dig
 from kr8s_trio.testing._status import FieldError
 
 __all__ = ["CRD_FINALIZER", "default_object", "validate_object", "validate_update"]
@@ -37,15 +38,6 @@ _PATH_SEGMENT_NAMED = {
     ("rbac.authorization.k8s.io", k)
     for k in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
 }
-
-
-def _get(obj: JSONObject, *path: str) -> Any:
-    cur: Any = obj
-    for part in path:
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(part)
-    return cur
 
 
 def validate_name(group: str, kind: str, name: str) -> list[FieldError]:
@@ -247,7 +239,7 @@ def _validate_pod_update(new: JSONObject, old: JSONObject) -> list[FieldError]:
 
 
 def _default_template(obj: JSONObject) -> None:
-    template = _get(obj, "spec", "template")
+    template = dig(obj, "spec", "template")
     if isinstance(template, dict):
         spec = template.setdefault("spec", {})
         if isinstance(spec, dict):
@@ -323,7 +315,7 @@ def _default_job(obj: JSONObject) -> None:
 def _validate_selector_matches_template(
     obj: JSONObject, *, required: bool = True
 ) -> list[FieldError]:
-    selector = _get(obj, "spec", "selector")
+    selector = dig(obj, "spec", "selector")
     if selector is None:
         return [FieldError.required("spec.selector")] if required else []
     try:
@@ -337,7 +329,7 @@ def _validate_selector_matches_template(
                 "spec.selector", selector, "empty selector is invalid for deployment"
             )
         )
-    labels = _get(obj, "spec", "template", "metadata", "labels") or {}
+    labels = dig(obj, "spec", "template", "metadata", "labels") or {}
     if not parsed.matches(labels):
         errors.append(
             FieldError.invalid_value(
@@ -351,8 +343,8 @@ def _validate_selector_matches_template(
 
 def _validate_workload(obj: JSONObject) -> list[FieldError]:
     errors = _validate_selector_matches_template(obj)
-    errors += _validate_pod_spec(_get(obj, "spec", "template", "spec"), "spec.template.spec")
-    replicas = _get(obj, "spec", "replicas")
+    errors += _validate_pod_spec(dig(obj, "spec", "template", "spec"), "spec.template.spec")
+    replicas = dig(obj, "spec", "replicas")
     if replicas is not None and (not isinstance(replicas, int) or replicas < 0):
         errors.append(
             FieldError.invalid_value(
@@ -363,8 +355,8 @@ def _validate_workload(obj: JSONObject) -> list[FieldError]:
 
 
 def _validate_job(obj: JSONObject) -> list[FieldError]:
-    errors = _validate_pod_spec(_get(obj, "spec", "template", "spec"), "spec.template.spec")
-    policy = _get(obj, "spec", "template", "spec", "restartPolicy")
+    errors = _validate_pod_spec(dig(obj, "spec", "template", "spec"), "spec.template.spec")
+    policy = dig(obj, "spec", "template", "spec", "restartPolicy")
     if policy not in ("OnFailure", "Never"):
         errors.append(
             FieldError.not_supported(
@@ -471,9 +463,7 @@ def validate_object(group: str, kind: str, obj: JSONObject) -> list[FieldError]:
         case ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"):
             errors += _validate_workload(obj)
         case ("", "ReplicationController"):
-            errors += _validate_pod_spec(
-                _get(obj, "spec", "template", "spec"), "spec.template.spec"
-            )
+            errors += _validate_pod_spec(dig(obj, "spec", "template", "spec"), "spec.template.spec")
         case ("batch", "Job"):
             errors += _validate_job(obj)
         case ("", "Service"):
@@ -496,18 +486,18 @@ def validate_update(group: str, kind: str, new: JSONObject, old: JSONObject) -> 
             errors += _validate_pod_update(new, old)
         case ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet"):
             errors += _immutable(
-                "spec.selector", _get(new, "spec", "selector"), _get(old, "spec", "selector")
+                "spec.selector", dig(new, "spec", "selector"), dig(old, "spec", "selector")
             )
         case ("batch", "Job"):
             errors += _immutable(
-                "spec.selector", _get(new, "spec", "selector"), _get(old, "spec", "selector")
+                "spec.selector", dig(new, "spec", "selector"), dig(old, "spec", "selector")
             )
             errors += _immutable(
-                "spec.template", _get(new, "spec", "template"), _get(old, "spec", "template")
+                "spec.template", dig(new, "spec", "template"), dig(old, "spec", "template")
             )
         case ("", "Service"):
-            old_ip = _get(old, "spec", "clusterIP")
-            new_ip = _get(new, "spec", "clusterIP")
+            old_ip = dig(old, "spec", "clusterIP")
+            new_ip = dig(new, "spec", "clusterIP")
             if new_ip not in (None, "", old_ip):
                 errors += _immutable("spec.clusterIPs[0]", new_ip, old_ip)
         case ("", "ConfigMap") | ("", "Secret"):

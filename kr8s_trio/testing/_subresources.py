@@ -20,6 +20,7 @@ from kr8s_trio.testing._auth import RequestAttributes, UserInfo
 from kr8s_trio.testing._deletion import delete_object
 from kr8s_trio.testing._handlers import _present, _write_context, decode_body
 from kr8s_trio.testing._http import Request, Response, json_response
+from kr8s_trio.testing._jsonpath import dig_dotted
 from kr8s_trio.testing._patching import APPLY_PATCH, JSON_PATCH, STRATEGIC_PATCH, patch_object
 from kr8s_trio.testing._status import (
     FieldError,
@@ -45,15 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["handle_subresource", "handle_virtual"]
 
 JSONObject = dict[str, Any]
-
-
-def _dig(obj: JSONObject, path: str) -> Any:
-    cur: Any = obj
-    for part in path.strip(".").split("."):
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(part)
-    return cur
 
 
 def _set(obj: JSONObject, path: str, value: Any) -> None:
@@ -130,11 +122,11 @@ def _scale_of(rt: ResourceType, obj: JSONObject) -> JSONObject:
     meta = obj["metadata"]
     selector = ""
     if rt.scale.label_selector is not None:
-        raw = _dig(obj, rt.scale.label_selector)
+        raw = dig_dotted(obj, rt.scale.label_selector)
         if isinstance(raw, str):
             selector = raw
     if not selector:
-        spec_selector = _dig(obj, "spec.selector")
+        spec_selector = dig_dotted(obj, "spec.selector")
         if rt.kind == "ReplicationController" and isinstance(spec_selector, dict):
             selector = ",".join(f"{k}={v}" for k, v in sorted(spec_selector.items()))
         elif isinstance(spec_selector, dict):
@@ -142,7 +134,7 @@ def _scale_of(rt: ResourceType, obj: JSONObject) -> JSONObject:
                 selector = str(LabelSelector.from_label_selector(spec_selector))
             except SelectorError:
                 selector = ""
-    status: JSONObject = {"replicas": _dig(obj, rt.scale.status_replicas) or 0}
+    status: JSONObject = {"replicas": dig_dotted(obj, rt.scale.status_replicas) or 0}
     if selector:
         status["selector"] = selector
     return {
@@ -154,7 +146,9 @@ def _scale_of(rt: ResourceType, obj: JSONObject) -> JSONObject:
             if k in meta
         },
         # autoscaling/v1 ScaleSpec.replicas is omitempty: zero replicas is an empty spec
-        "spec": {"replicas": replicas} if (replicas := _dig(obj, rt.scale.spec_replicas)) else {},
+        "spec": {"replicas": replicas}
+        if (replicas := dig_dotted(obj, rt.scale.spec_replicas))
+        else {},
         "status": status,
     }
 
