@@ -93,8 +93,8 @@ def delete_object(
                 _set_crd_terminating(new, storage.timestamp())
             elif (rt.group, rt.kind) != ("", "Namespace"):
                 new_meta["deletionGracePeriodSeconds"] = grace or 0
-                if rt.generation and not grace:
-                    new_meta["generation"] = int(new_meta.get("generation") or 0) + 1
+                if new_meta.get("generation"):  # BeforeDelete: deletion starting is a change
+                    new_meta["generation"] = int(new_meta["generation"]) + 1
         elif grace is not None and grace < int(new_meta.get("deletionGracePeriodSeconds") or 0):
             new_meta["deletionTimestamp"] = storage.timestamp(grace)
             new_meta["deletionGracePeriodSeconds"] = grace
@@ -156,12 +156,12 @@ def delete_collection(
     for stored in page.items:
         meta = stored.obj["metadata"]
         try:
-            obj, _ = delete_object(storage, rt, meta.get("namespace"), meta["name"], options, ctx)
+            delete_object(storage, rt, meta.get("namespace"), meta["name"], options, ctx)
         except APIError as exc:
             if exc.code == 404:
                 continue
             raise
-        deleted.append(obj if obj.get("kind") == rt.kind else stored.obj)
+        deleted.append(stored.obj)  # the store answers with the items as listed, before deletion
     return {
         "kind": rt.list_kind,
         "apiVersion": rt.api_version,
