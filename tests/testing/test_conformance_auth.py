@@ -9,47 +9,20 @@ TokenReview), and HTTP/2.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 import trio
+from support import CORE, JSON, configmap, failure, pod
 
 from kr8s_trio.testing import ClusterConfig, FakeCluster, Rule, open_fake_cluster
 
-JSON = dict[str, Any]
-
-CORE = "/api/v1/namespaces/default"
 AUTHN = "/apis/authentication.k8s.io/v1"
 AUTHZ = "/apis/authorization.k8s.io/v1"
 
 
-def failure(code: int, reason: str, message: str, details: JSON | None = None) -> JSON:
-    status: JSON = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-    }
-    if details is not None:
-        status["details"] = details
-    status["code"] = code
-    return status
-
-
 def forbidden(subject: str, details: JSON, what: str) -> JSON:
     return failure(403, "Forbidden", f"{subject} is forbidden: {what}", details)
-
-
-def pod(name: str) -> JSON:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name},
-        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
-    }
 
 
 async def whoami(client: httpx.AsyncClient) -> JSON:
@@ -458,13 +431,7 @@ async def test_authn_token_review_of_valid_and_invalid_tokens(
 
 async def test_http2_crud_and_errors(fake_cluster: FakeCluster) -> None:
     async with fake_cluster.http_client(http2=True) as client:
-        body = {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": "h2"},
-            "data": {"k": "v"},
-        }
-        r = await client.post(f"{CORE}/configmaps", json=body)
+        r = await client.post(f"{CORE}/configmaps", json=configmap("h2", k="v"))
         assert (r.status_code, r.http_version) == (201, "HTTP/2")
         r = await client.get(f"{CORE}/configmaps/h2")
         assert (r.status_code, r.http_version) == (200, "HTTP/2")

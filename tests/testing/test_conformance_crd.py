@@ -10,158 +10,43 @@ kube-apiserver's apiextensions server (contract §2.2, §2.4, §2.5, §3.5).
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-import trio
-
-from kr8s_trio.testing import FakeCluster
-
-JSONObject = dict[str, Any]
+from support import JSON, MERGE, crd, crd_version, create, failure, watch_from_now
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 V1 = "/apis/example.com/v1/namespaces/default/widgets"
 V1BETA1 = "/apis/example.com/v1beta1/namespaces/default/widgets"
-MERGE = {"Content-Type": "application/merge-patch+json"}
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 HOLD = "example.com/hold"
 
 
-def failure(code: int, reason: str, message: str, details: JSONObject | None = None) -> JSONObject:
-    status: JSONObject = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-    }
-    if details is not None:
-        status["details"] = details
-    status["code"] = code
-    return status
-
-
-class Watch:
-    """The events of one open watch, in order."""
-
-    def __init__(self, events: trio.MemoryReceiveChannel[JSONObject]) -> None:
-        self._events = events
-
-    async def next(self) -> tuple[str, JSONObject]:
-        with trio.fail_after(10):
-            event = await self._events.receive()
-        return event["type"], event["object"]
-
-
-@asynccontextmanager
-async def watching(client: httpx.AsyncClient, path: str) -> AsyncIterator[Watch]:
-    """A watch on ``path`` from the current resourceVersion."""
-    listed = await client.get(path)
-    assert listed.status_code == 200, listed.text
-    query = {
-        "watch": "true",
-        "resourceVersion": listed.json()["metadata"]["resourceVersion"],
-        "timeoutSeconds": "120",
-    }
-    send, receive = trio.open_memory_channel[JSONObject](math.inf)
-
-    async def pump(task_status: trio.TaskStatus[None]) -> None:
-        async with client.stream("GET", path, params=query) as response:
-            assert response.status_code == 200
-            task_status.started()
-            async for line in response.aiter_lines():
-                if line.strip():
-                    send.send_nowait(json.loads(line))
-
-    async with trio.open_nursery() as nursery:
-        await nursery.start(pump)
-        yield Watch(receive)
-        nursery.cancel_scope.cancel()
-
-
-@pytest.fixture
-async def client(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with fake_cluster.http_client(timeout=None) as c:
-        yield c
-
-
-def widget_version(name: str, *, storage: bool) -> JSONObject:
-    return {
-        "name": name,
-        "served": True,
-        "storage": storage,
-        "schema": {
-            "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-        },
-        "subresources": {
-            "status": {},
-            "scale": {
-                "specReplicasPath": ".spec.replicas",
-                "statusReplicasPath": ".status.replicas",
-                "labelSelectorPath": ".status.selector",
-            },
-        },
-        "additionalPrinterColumns": [
-            {"name": "Color", "type": "string", "jsonPath": ".spec.color"},
-            {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
-        ],
-        "selectableFields": [{"jsonPath": ".spec.color"}],
-    }
-
-
-WIDGETS_CRD: JSONObject = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "widgets.example.com"},
-    "spec": {
-        "group": "example.com",
-        "scope": "Namespaced",
-        "names": {
-            "plural": "widgets",
-            "singular": "widget",
-            "kind": "Widget",
-            "shortNames": ["wd"],
-            "categories": ["all"],
-        },
-        "versions": [
-            widget_version("v1", storage=True),
-            widget_version("v1beta1", storage=False),
-        ],
-    },
+#: printer columns and a selectable field, the same in both versions
+WIDGET_COLUMNS: JSON = {
+    "additionalPrinterColumns": [
+        {"name": "Color", "type": "string", "jsonPath": ".spec.color"},
+        {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
+    ],
+    "selectableFields": [{"jsonPath": ".spec.color"}],
 }
 
-GADGETS_CRD: JSONObject = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "gadgets.example.org"},
-    "spec": {
-        "group": "example.org",
-        "scope": "Cluster",
-        "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "x-kubernetes-preserve-unknown-fields": True,
-                    }
-                },
-            }
-        ],
-    },
-}
+WIDGETS_CRD = crd(
+    "example.com",
+    "widgets",
+    "Widget",
+    crd_version("v1", status_and_scale=True, **WIDGET_COLUMNS),
+    crd_version("v1beta1", storage=False, status_and_scale=True, **WIDGET_COLUMNS),
+    shortNames=["wd"],
+    categories=["all"],
+)
+
+GADGETS_CRD = crd("example.org", "gadgets", "Gadget", scope="Cluster")
 
 
-def widget(name: str, version: str = "v1", **spec: Any) -> JSONObject:
+def widget(name: str, version: str = "v1", **spec: Any) -> JSON:
     return {
         "apiVersion": f"example.com/{version}",
         "kind": "Widget",
@@ -170,15 +55,8 @@ def widget(name: str, version: str = "v1", **spec: Any) -> JSONObject:
     }
 
 
-async def create(client: httpx.AsyncClient, path: str, obj: JSONObject) -> JSONObject:
-    r = await client.post(path, json=obj)
-    assert r.status_code == 201, r.text
-    body: JSONObject = r.json()
-    return body
-
-
 @pytest.fixture
-async def widgets(client: httpx.AsyncClient) -> JSONObject:
+async def widgets(client: httpx.AsyncClient) -> JSON:
     """The widgets CRD, created."""
     return await create(client, CRDS, WIDGETS_CRD)
 
@@ -187,7 +65,7 @@ async def widgets(client: httpx.AsyncClient) -> JSONObject:
 
 
 async def test_crd_status_names_accepted_and_established(
-    client: httpx.AsyncClient, widgets: JSONObject
+    client: httpx.AsyncClient, widgets: JSON
 ) -> None:
     assert widgets["metadata"]["generation"] == 1
     assert "finalizers" not in widgets["metadata"]
@@ -316,7 +194,7 @@ async def test_crd_discovery_aggregated(client: httpx.AsyncClient) -> None:
 
 
 async def test_crd_unserved_version_leaves_discovery(
-    client: httpx.AsyncClient, widgets: JSONObject
+    client: httpx.AsyncClient, widgets: JSON
 ) -> None:
     await create(client, V1BETA1, widget("w", "v1beta1"))
     r = await client.patch(
@@ -337,7 +215,7 @@ async def test_crd_unserved_version_leaves_discovery(
 # -- custom resources -----------------------------------------------------------------------------
 
 
-async def test_cr_versions_share_storage(client: httpx.AsyncClient, widgets: JSONObject) -> None:
+async def test_cr_versions_share_storage(client: httpx.AsyncClient, widgets: JSON) -> None:
     created = await create(client, V1, widget("w1", color="red", replicas=1))
     assert created["apiVersion"] == "example.com/v1"
     assert created["metadata"]["generation"] == 1
@@ -370,16 +248,16 @@ async def test_cr_versions_share_storage(client: httpx.AsyncClient, widgets: JSO
     assert [i["apiVersion"] for i in everywhere["items"]] == ["example.com/v1beta1"] * 2
 
 
-async def test_cr_watch_follows_url_version(client: httpx.AsyncClient, widgets: JSONObject) -> None:
-    async with watching(client, V1BETA1) as watch:
+async def test_cr_watch_follows_url_version(client: httpx.AsyncClient, widgets: JSON) -> None:
+    async with watch_from_now(client, V1BETA1) as watch:
         created = await create(client, V1, widget("w", color="red"))
-        kind, obj = await watch.next()
+        kind, obj = await watch.change()
     assert kind == "ADDED"
     assert obj["apiVersion"] == "example.com/v1beta1"
     assert obj["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
 
 
-async def test_cr_status_subresource_split(client: httpx.AsyncClient, widgets: JSONObject) -> None:
+async def test_cr_status_subresource_split(client: httpx.AsyncClient, widgets: JSON) -> None:
     body = widget("w", color="red", replicas=1)
     body["status"] = {"replicas": 9}
     created = await create(client, V1, body)
@@ -418,7 +296,7 @@ async def test_cr_status_subresource_split(client: httpx.AsyncClient, widgets: J
     assert got["status"] == {"replicas": 2}
 
 
-async def test_cr_scale_subresource(client: httpx.AsyncClient, widgets: JSONObject) -> None:
+async def test_cr_scale_subresource(client: httpx.AsyncClient, widgets: JSON) -> None:
     created = await create(client, V1, widget("w", replicas=2))
     await client.patch(
         f"{V1}/w/status",
@@ -436,12 +314,12 @@ async def test_cr_scale_subresource(client: httpx.AsyncClient, widgets: JSONObje
     assert scale["spec"] == {"replicas": 2}
     assert scale["status"] == {"replicas": 2, "selector": "app=w"}
 
-    async with watching(client, V1) as watch:
+    async with watch_from_now(client, V1) as watch:
         scale["spec"]["replicas"] = 5
         r = await client.put(f"{V1}/w/scale", json=scale)
         assert r.status_code == 200
         assert r.json()["spec"] == {"replicas": 5}
-        kind, obj = await watch.next()
+        kind, obj = await watch.change()
     assert kind == "MODIFIED"
     assert obj["spec"]["replicas"] == 5
     assert obj["metadata"]["generation"] == 2
@@ -464,7 +342,7 @@ async def test_cr_scale_subresource(client: httpx.AsyncClient, widgets: JSONObje
 
 
 async def test_cr_field_selector_on_selectable_field(
-    client: httpx.AsyncClient, widgets: JSONObject
+    client: httpx.AsyncClient, widgets: JSON
 ) -> None:
     await create(client, V1, widget("a", color="red"))
     await create(client, V1, widget("b", color="blue"))
@@ -478,9 +356,7 @@ async def test_cr_field_selector_on_selectable_field(
     assert r.json() == failure(400, "BadRequest", "field label not supported: spec.size")
 
 
-async def test_cr_table_shows_printer_columns(
-    client: httpx.AsyncClient, widgets: JSONObject
-) -> None:
+async def test_cr_table_shows_printer_columns(client: httpx.AsyncClient, widgets: JSON) -> None:
     await create(client, V1, widget("a", color="red", replicas=3))
     r = await client.get(V1, headers={"Accept": TABLE})
     assert r.status_code == 200
@@ -494,7 +370,7 @@ async def test_cr_table_shows_printer_columns(
 
 
 async def test_cr_strategic_merge_patch_is_unsupported(
-    client: httpx.AsyncClient, widgets: JSONObject
+    client: httpx.AsyncClient, widgets: JSON
 ) -> None:
     await create(client, V1, widget("w", color="red"))
     r = await client.patch(
@@ -518,9 +394,7 @@ async def test_cr_strategic_merge_patch_is_unsupported(
     assert r.json()["spec"]["color"] == "blue"
 
 
-async def test_cr_put_requires_resource_version(
-    client: httpx.AsyncClient, widgets: JSONObject
-) -> None:
+async def test_cr_put_requires_resource_version(client: httpx.AsyncClient, widgets: JSON) -> None:
     created = await create(client, V1, widget("w", color="red"))
     body = widget("w", color="blue")
     r = await client.put(f"{V1}/w", json=body)
@@ -592,7 +466,7 @@ async def test_crd_delete_removes_objects_and_discovery(client: httpx.AsyncClien
     await create(client, V1, widget("a"))
     await create(client, V1, widget("b"))
     etag = (await client.get("/apis", headers={"Accept": AGGREGATED})).headers["etag"]
-    async with watching(client, V1) as watch:
+    async with watch_from_now(client, V1) as watch:
         r = await client.delete(f"{CRDS}/widgets.example.com")
         assert r.status_code == 200
         marked = r.json()
@@ -604,7 +478,7 @@ async def test_crd_delete_removes_objects_and_discovery(client: httpx.AsyncClien
             "True",
             "InstanceDeletionPending",
         )
-        events = [await watch.next(), await watch.next()]
+        events = [await watch.change(), await watch.change()]
     assert [(k, o["metadata"]["name"]) for k, o in events] == [("DELETED", "a"), ("DELETED", "b")]
     assert (await client.get(f"{CRDS}/widgets.example.com")).status_code == 404
     for version in ("v1", "v1beta1"):

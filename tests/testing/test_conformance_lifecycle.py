@@ -10,127 +10,34 @@ from __future__ import annotations
 
 import datetime
 import json
-import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
 import trio
 import trio.testing
+from support import (
+    APPS,
+    CORE,
+    JSON,
+    MERGE,
+    configmap,
+    create,
+    deployment,
+    failure,
+    pod,
+    success,
+    watch_from_now,
+    workload,
+)
 
-from kr8s_trio.testing import FakeCluster
-
-JSONObject = dict[str, Any]
-
-CORE = "/api/v1/namespaces/default"
-APPS = "/apis/apps/v1/namespaces/default"
-MERGE = {"Content-Type": "application/merge-patch+json"}
 HOLD = "example.com/hold"
-
-
-def failure(code: int, reason: str, message: str, details: JSONObject | None = None) -> JSONObject:
-    status: JSONObject = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-    }
-    if details is not None:
-        status["details"] = details
-    status["code"] = code
-    return status
 
 
 def parse_time(text: str) -> datetime.datetime:
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
 
 
-class Watch:
-    """The events of one open watch, in order."""
-
-    def __init__(self, events: trio.MemoryReceiveChannel[JSONObject]) -> None:
-        self._events = events
-
-    async def next(self) -> tuple[str, JSONObject]:
-        with trio.fail_after(10):
-            event = await self._events.receive()
-        return event["type"], event["object"]
-
-    async def take(self, n: int) -> list[tuple[str, str]]:
-        """The next ``n`` events as (type, name)."""
-        return [(t, o["metadata"]["name"]) for t, o in [await self.next() for _ in range(n)]]
-
-
-@asynccontextmanager
-async def watching(client: httpx.AsyncClient, path: str, **params: str) -> AsyncIterator[Watch]:
-    """A watch on ``path`` from the current resourceVersion (so only new changes arrive).
-
-    A task reads the stream until the block ends, then is cancelled (which also finalizes
-    httpx's stream iterators).
-    """
-    listed = await client.get(path, params=params)
-    assert listed.status_code == 200, listed.text
-    query = {
-        **params,
-        "watch": "true",
-        "resourceVersion": listed.json()["metadata"]["resourceVersion"],
-        "timeoutSeconds": "120",
-    }
-    send, receive = trio.open_memory_channel[JSONObject](math.inf)
-
-    async def pump(task_status: trio.TaskStatus[None]) -> None:
-        async with client.stream("GET", path, params=query) as response:
-            assert response.status_code == 200
-            task_status.started()
-            async for line in response.aiter_lines():
-                if line.strip():
-                    send.send_nowait(json.loads(line))
-
-    async with trio.open_nursery() as nursery:
-        await nursery.start(pump)
-        yield Watch(receive)
-        nursery.cancel_scope.cancel()
-
-
-@pytest.fixture
-async def client(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with fake_cluster.http_client(timeout=None) as c:
-        yield c
-
-
-def configmap(name: str, **meta: Any) -> JSONObject:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, **meta}}
-
-
-def pod(name: str, node: str | None = None, **meta: Any) -> JSONObject:
-    spec: JSONObject = {"containers": [{"name": "c", "image": "busybox"}]}
-    if node is not None:
-        spec["nodeName"] = node
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, **meta}, "spec": spec}
-
-
-def deployment(name: str) -> JSONObject:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
-            },
-        },
-    }
-
-
-def owner_ref(owner: JSONObject, *, block: bool | None = None) -> JSONObject:
+def owner_ref(owner: JSON, *, block: bool | None = None) -> JSON:
     ref = {
         "apiVersion": owner["apiVersion"],
         "kind": owner["kind"],
@@ -142,11 +49,13 @@ def owner_ref(owner: JSONObject, *, block: bool | None = None) -> JSONObject:
     return ref
 
 
-async def create(client: httpx.AsyncClient, path: str, obj: JSONObject) -> JSONObject:
-    r = await client.post(path, json=obj)
-    assert r.status_code == 201, r.text
-    body: JSONObject = r.json()
-    return body
+async def deployment_and_replicaset(client: httpx.AsyncClient, replicas: int | None) -> JSON:
+    """Deployment "web" and the ReplicaSet "web-1" it owns (blocking its deletion), created; the
+    ReplicaSet."""
+    d = await create(client, f"{APPS}/deployments", deployment("web"))
+    owned = [owner_ref(d, block=True)]
+    rs = workload("ReplicaSet", "web-1", app="web", replicas=replicas, ownerReferences=owned)
+    return await create(client, f"{APPS}/replicasets", rs)
 
 
 async def gone(client: httpx.AsyncClient, path: str) -> bool:
@@ -155,14 +64,26 @@ async def gone(client: httpx.AsyncClient, path: str) -> bool:
     return r.status_code == 404
 
 
+async def delete_with_policy(
+    client: httpx.AsyncClient, path: str, policy: str, expect: int = 200
+) -> JSON:
+    """DELETE ``path`` with ``propagationPolicy`` in the body, which must answer ``expect``; the
+    body of the answer."""
+    r = await client.request("DELETE", path, json={"propagationPolicy": policy})
+    assert r.status_code == expect, r.text
+    return dict(r.json())
+
+
 # -- finalizers -----------------------------------------------------------------------------------
 
 
 async def test_finalizer_delete_marks_object_then_last_removal_deletes(
     client: httpx.AsyncClient,
 ) -> None:
-    cm = await create(client, f"{CORE}/configmaps", configmap("held", finalizers=[HOLD]))
-    async with watching(client, f"{CORE}/configmaps") as watch:
+    cm = await create(
+        client, f"{CORE}/configmaps", configmap("held", metadata={"finalizers": [HOLD]})
+    )
+    async with watch_from_now(client, f"{CORE}/configmaps") as watch:
         r = await client.delete(f"{CORE}/configmaps/held")
         assert r.status_code == 200
         marked = r.json()
@@ -172,7 +93,7 @@ async def test_finalizer_delete_marks_object_then_last_removal_deletes(
         assert marked["metadata"]["deletionTimestamp"] == cm["metadata"]["creationTimestamp"]
         assert marked["metadata"]["finalizers"] == [HOLD]
         assert int(marked["metadata"]["resourceVersion"]) > int(cm["metadata"]["resourceVersion"])
-        kind, seen = await watch.next()
+        kind, seen = await watch.change()
         assert (kind, seen) == ("MODIFIED", marked)
 
         # a second DELETE changes nothing
@@ -215,7 +136,7 @@ async def test_finalizer_delete_marks_object_then_last_removal_deletes(
         )
         assert removed.status_code == 200
         assert "finalizers" not in removed.json()["metadata"]
-        kind, last = await watch.next()
+        kind, last = await watch.change()
         assert kind == "DELETED"
         assert last["metadata"]["uid"] == cm["metadata"]["uid"]
         assert "finalizers" not in last["metadata"]
@@ -224,7 +145,9 @@ async def test_finalizer_delete_marks_object_then_last_removal_deletes(
 
 
 async def test_finalizer_kept_while_other_finalizers_remain(client: httpx.AsyncClient) -> None:
-    await create(client, f"{CORE}/configmaps", configmap("two", finalizers=[HOLD, "b.io/x"]))
+    await create(
+        client, f"{CORE}/configmaps", configmap("two", metadata={"finalizers": [HOLD, "b.io/x"]})
+    )
     await client.delete(f"{CORE}/configmaps/two")
     r = await client.patch(
         f"{CORE}/configmaps/two",
@@ -262,29 +185,16 @@ async def test_delete_response_shapes(client: httpx.AsyncClient) -> None:
     d = await create(client, f"{APPS}/deployments", deployment("web"))
     r = await client.delete(f"{APPS}/deployments/web")
     assert r.status_code == 200
-    assert r.json() == {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Success",
-        "details": {
-            "name": "web",
-            "group": "apps",
-            "kind": "deployments",
-            "uid": d["metadata"]["uid"],
-        },
-    }
+    assert r.json() == success(
+        {"name": "web", "group": "apps", "kind": "deployments", "uid": d["metadata"]["uid"]}
+    )
 
     cm = await create(client, f"{CORE}/configmaps", configmap("plain"))
     r = await client.delete(f"{CORE}/configmaps/plain")
     assert r.status_code == 200
-    assert r.json() == {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Success",
-        "details": {"name": "plain", "kind": "configmaps", "uid": cm["metadata"]["uid"]},
-    }
+    assert r.json() == success(
+        {"name": "plain", "kind": "configmaps", "uid": cm["metadata"]["uid"]}
+    )
 
     missing = await client.delete(f"{APPS}/deployments/web")
     assert missing.status_code == 404
@@ -327,7 +237,7 @@ async def test_pod_graceful_delete_waits_for_grace_period(
     client: httpx.AsyncClient, mock_clock: trio.testing.MockClock
 ) -> None:
     created = await create(client, f"{CORE}/pods", pod("bound", node="node-1"))
-    async with watching(client, f"{CORE}/pods") as watch:
+    async with watch_from_now(client, f"{CORE}/pods") as watch:
         r = await client.delete(f"{CORE}/pods/bound")
         assert r.status_code == 200
         terminating = r.json()
@@ -336,7 +246,7 @@ async def test_pod_graceful_delete_waits_for_grace_period(
         assert parse_time(meta["deletionTimestamp"]) - parse_time(
             created["metadata"]["creationTimestamp"]
         ) == datetime.timedelta(seconds=30)
-        assert await watch.next() == ("MODIFIED", terminating)
+        assert await watch.change() == ("MODIFIED", terminating)
 
         mock_clock.jump(29)
         await trio.testing.wait_all_tasks_blocked()
@@ -344,7 +254,7 @@ async def test_pod_graceful_delete_waits_for_grace_period(
 
         mock_clock.jump(1)
         await trio.testing.wait_all_tasks_blocked()
-        kind, last = await watch.next()
+        kind, last = await watch.change()
         assert kind == "DELETED"
         assert last["metadata"]["uid"] == created["metadata"]["uid"]
     assert await gone(client, f"{CORE}/pods/bound")
@@ -372,7 +282,7 @@ async def test_pod_delete_immediate_when_unbound_or_forced(
 ) -> None:
     await create(client, f"{CORE}/pods", pod("unbound"))
     await create(client, f"{CORE}/pods", pod("forced", node="node-1"))
-    async with watching(client, f"{CORE}/pods") as watch:
+    async with watch_from_now(client, f"{CORE}/pods") as watch:
         r = await client.delete(f"{CORE}/pods/unbound")
         assert r.status_code == 200
         assert "deletionTimestamp" not in r.json()["metadata"]
@@ -389,15 +299,15 @@ async def test_pod_delete_immediate_when_unbound_or_forced(
 
 async def family(
     client: httpx.AsyncClient, *, block: bool | None = None, held: str | None = None
-) -> tuple[JSONObject, JSONObject, JSONObject]:
+) -> tuple[JSON, JSON, JSON]:
     """A ConfigMap ``owner`` with dependents ``dep-a`` and ``dep-b`` (``held`` has HOLD)."""
     owner = await create(client, f"{CORE}/configmaps", configmap("owner"))
     deps = []
     for name in ("dep-a", "dep-b"):
-        meta: JSONObject = {"ownerReferences": [owner_ref(owner, block=block)]}
+        meta: JSON = {"ownerReferences": [owner_ref(owner, block=block)]}
         if name == held:
             meta["finalizers"] = [HOLD]
-        deps.append(await create(client, f"{CORE}/configmaps", configmap(name, **meta)))
+        deps.append(await create(client, f"{CORE}/configmaps", configmap(name, metadata=meta)))
     return owner, deps[0], deps[1]
 
 
@@ -405,12 +315,9 @@ async def test_propagation_background_deletes_owner_then_dependents(
     client: httpx.AsyncClient,
 ) -> None:
     owner, _, _ = await family(client)
-    async with watching(client, f"{CORE}/configmaps") as watch:
-        r = await client.request(
-            "DELETE", f"{CORE}/configmaps/owner", json={"propagationPolicy": "Background"}
-        )
-        assert r.status_code == 200
-        assert r.json()["details"] == {
+    async with watch_from_now(client, f"{CORE}/configmaps") as watch:
+        deleted = await delete_with_policy(client, f"{CORE}/configmaps/owner", "Background")
+        assert deleted["details"] == {
             "name": "owner",
             "kind": "configmaps",
             "uid": owner["metadata"]["uid"],
@@ -438,21 +345,17 @@ async def test_propagation_foreground_waits_for_blocking_dependents(
     client: httpx.AsyncClient,
 ) -> None:
     _, _, dep_b = await family(client, block=True, held="dep-b")
-    async with watching(client, f"{CORE}/configmaps") as watch:
-        r = await client.request(
-            "DELETE", f"{CORE}/configmaps/owner", json={"propagationPolicy": "Foreground"}
-        )
-        assert r.status_code == 200
-        marked = r.json()
+    async with watch_from_now(client, f"{CORE}/configmaps") as watch:
+        marked = await delete_with_policy(client, f"{CORE}/configmaps/owner", "Foreground")
         assert marked["kind"] == "ConfigMap"
         assert marked["metadata"]["finalizers"] == ["foregroundDeletion"]
         assert marked["metadata"]["deletionTimestamp"]
         assert marked["metadata"]["deletionGracePeriodSeconds"] == 0
-        kind, seen = await watch.next()
+        kind, seen = await watch.change()
         assert (kind, seen["metadata"]["name"]) == ("MODIFIED", "owner")
         assert seen["metadata"]["finalizers"] == ["foregroundDeletion"]
         assert await watch.take(1) == [("DELETED", "dep-a")]
-        kind, seen = await watch.next()
+        kind, seen = await watch.change()
         assert (kind, seen["metadata"]["name"]) == ("MODIFIED", "dep-b")
         assert seen["metadata"]["deletionTimestamp"]
         assert seen["metadata"]["finalizers"] == [HOLD]  # deleted in the background
@@ -479,10 +382,7 @@ async def test_propagation_foreground_does_not_wait_for_non_blocking_dependents(
     client: httpx.AsyncClient,
 ) -> None:
     await family(client, block=False, held="dep-b")
-    r = await client.request(
-        "DELETE", f"{CORE}/configmaps/owner", json={"propagationPolicy": "Foreground"}
-    )
-    assert r.status_code == 200
+    await delete_with_policy(client, f"{CORE}/configmaps/owner", "Foreground")
     assert await gone(client, f"{CORE}/configmaps/owner")
     assert await gone(client, f"{CORE}/configmaps/dep-a")
     held = (await client.get(f"{CORE}/configmaps/dep-b")).json()
@@ -492,18 +392,14 @@ async def test_propagation_foreground_does_not_wait_for_non_blocking_dependents(
 
 async def test_propagation_orphan_strips_owner_references(client: httpx.AsyncClient) -> None:
     _, dep_a, _ = await family(client)
-    async with watching(client, f"{CORE}/configmaps") as watch:
-        r = await client.request(
-            "DELETE", f"{CORE}/configmaps/owner", json={"propagationPolicy": "Orphan"}
-        )
-        assert r.status_code == 200
-        marked = r.json()
+    async with watch_from_now(client, f"{CORE}/configmaps") as watch:
+        marked = await delete_with_policy(client, f"{CORE}/configmaps/owner", "Orphan")
         assert marked["kind"] == "ConfigMap"
         assert marked["metadata"]["finalizers"] == ["orphan"]
         assert marked["metadata"]["deletionTimestamp"]
         events = []
         for _ in range(4):
-            kind, obj = await watch.next()
+            kind, obj = await watch.change()
             events.append((kind, obj["metadata"]["name"]))
             if obj["metadata"]["name"].startswith("dep-"):
                 assert "ownerReferences" not in obj["metadata"]
@@ -538,11 +434,8 @@ async def test_propagation_legacy_orphan_dependents(client: httpx.AsyncClient, w
 
 async def test_propagation_invalid_policy_is_rejected(client: httpx.AsyncClient) -> None:
     await create(client, f"{CORE}/configmaps", configmap("x"))
-    r = await client.request(
-        "DELETE", f"{CORE}/configmaps/x", json={"propagationPolicy": "Sideways"}
-    )
-    assert r.status_code == 422
-    assert r.json() == failure(
+    refused = await delete_with_policy(client, f"{CORE}/configmaps/x", "Sideways", 422)
+    assert refused == failure(
         422,
         "Invalid",
         'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: '
@@ -559,9 +452,11 @@ async def test_gc_collects_dependent_of_dangling_owner(client: httpx.AsyncClient
         "name": "ghost",
         "uid": "00000000-0000-4000-8000-000000000000",
     }
-    async with watching(client, f"{CORE}/configmaps") as watch:
+    async with watch_from_now(client, f"{CORE}/configmaps") as watch:
         created = await create(
-            client, f"{CORE}/configmaps", configmap("orphaned", ownerReferences=[ghost])
+            client,
+            f"{CORE}/configmaps",
+            configmap("orphaned", metadata={"ownerReferences": [ghost]}),
         )
         assert created["metadata"]["ownerReferences"] == [ghost]
         assert await watch.take(2) == [("ADDED", "orphaned"), ("DELETED", "orphaned")]
@@ -572,8 +467,10 @@ async def test_gc_keeps_dependent_with_a_remaining_owner(client: httpx.AsyncClie
     first = await create(client, f"{CORE}/configmaps", configmap("first"))
     second = await create(client, f"{CORE}/configmaps", configmap("second"))
     refs = [owner_ref(first), owner_ref(second)]
-    await create(client, f"{CORE}/configmaps", configmap("shared", ownerReferences=refs))
-    async with watching(client, f"{CORE}/configmaps") as watch:
+    await create(
+        client, f"{CORE}/configmaps", configmap("shared", metadata={"ownerReferences": refs})
+    )
+    async with watch_from_now(client, f"{CORE}/configmaps") as watch:
         r = await client.delete(f"{CORE}/configmaps/first")
         assert r.status_code == 200
         assert await watch.take(2) == [("DELETED", "first"), ("MODIFIED", "shared")]
@@ -590,11 +487,10 @@ async def test_gc_foreground_keeps_dependent_with_another_owner(
     first = await create(client, f"{CORE}/configmaps", configmap("first"))
     second = await create(client, f"{CORE}/configmaps", configmap("second"))
     refs = [owner_ref(first, block=True), owner_ref(second)]
-    await create(client, f"{CORE}/configmaps", configmap("shared", ownerReferences=refs))
-    r = await client.request(
-        "DELETE", f"{CORE}/configmaps/first", json={"propagationPolicy": "Foreground"}
+    await create(
+        client, f"{CORE}/configmaps", configmap("shared", metadata={"ownerReferences": refs})
     )
-    assert r.status_code == 200
+    await delete_with_policy(client, f"{CORE}/configmaps/first", "Foreground")
     assert await gone(client, f"{CORE}/configmaps/first")
     shared = (await client.get(f"{CORE}/configmaps/shared")).json()
     assert "deletionTimestamp" not in shared["metadata"]
@@ -602,21 +498,7 @@ async def test_gc_foreground_keeps_dependent_with_another_owner(
 
 
 async def test_gc_background_cascades_down_a_chain(client: httpx.AsyncClient) -> None:
-    d = await create(client, f"{APPS}/deployments", deployment("web"))
-    rs_body = {
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
-        "metadata": {"name": "web-1", "ownerReferences": [owner_ref(d, block=True)]},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
-            },
-        },
-    }
-    rs = await create(client, f"{APPS}/replicasets", rs_body)
+    rs = await deployment_and_replicaset(client, replicas=2)
     for name in ("web-1-a", "web-1-b"):
         await create(
             client,
@@ -625,17 +507,14 @@ async def test_gc_background_cascades_down_a_chain(client: httpx.AsyncClient) ->
         )
     await create(client, f"{CORE}/pods", pod("bystander", labels={"app": "web"}))
     async with (
-        watching(client, f"{APPS}/deployments") as deployments,
-        watching(client, f"{APPS}/replicasets") as replicasets,
-        watching(client, f"{CORE}/pods") as pods,
+        watch_from_now(client, f"{APPS}/deployments") as deployments,
+        watch_from_now(client, f"{APPS}/replicasets") as replicasets,
+        watch_from_now(client, f"{CORE}/pods") as pods,
     ):
-        r = await client.request(
-            "DELETE", f"{APPS}/deployments/web", json={"propagationPolicy": "Background"}
-        )
-        assert r.status_code == 200
-        d_kind, d_last = await deployments.next()
-        rs_kind, rs_last = await replicasets.next()
-        pod_events = [await pods.next(), await pods.next()]
+        await delete_with_policy(client, f"{APPS}/deployments/web", "Background")
+        d_kind, d_last = await deployments.change()
+        rs_kind, rs_last = await replicasets.change()
+        pod_events = [await pods.change(), await pods.change()]
     assert (d_kind, rs_kind) == ("DELETED", "DELETED")
     assert [(k, o["metadata"]["name"]) for k, o in pod_events] == [
         ("DELETED", "web-1-a"),
@@ -650,28 +529,12 @@ async def test_gc_background_cascades_down_a_chain(client: httpx.AsyncClient) ->
 
 
 async def test_gc_foreground_cascades_down_a_chain(client: httpx.AsyncClient) -> None:
-    d = await create(client, f"{APPS}/deployments", deployment("web"))
-    rs_body = {
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
-        "metadata": {"name": "web-1", "ownerReferences": [owner_ref(d, block=True)]},
-        "spec": {
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
-            },
-        },
-    }
-    rs = await create(client, f"{APPS}/replicasets", rs_body)
+    rs = await deployment_and_replicaset(client, replicas=None)
     refs = [owner_ref(rs, block=True)]
     await create(client, f"{CORE}/pods", pod("web-1-a", ownerReferences=refs))
     await create(client, f"{CORE}/pods", pod("web-1-b", ownerReferences=refs, finalizers=[HOLD]))
-    async with watching(client, f"{CORE}/pods") as pods:
-        r = await client.request(
-            "DELETE", f"{APPS}/deployments/web", json={"propagationPolicy": "Foreground"}
-        )
-        assert r.status_code == 200
+    async with watch_from_now(client, f"{CORE}/pods") as pods:
+        await delete_with_policy(client, f"{APPS}/deployments/web", "Foreground")
         assert await pods.take(2) == [("DELETED", "web-1-a"), ("MODIFIED", "web-1-b")]
         # the replicaset has dependents of its own: it is deleted in the foreground too
         waiting_rs = (await client.get(f"{APPS}/replicasets/web-1")).json()
@@ -680,17 +543,17 @@ async def test_gc_foreground_cascades_down_a_chain(client: httpx.AsyncClient) ->
         assert waiting_d["metadata"]["finalizers"] == ["foregroundDeletion"]
 
         async with (
-            watching(client, f"{APPS}/deployments") as deployments,
-            watching(client, f"{APPS}/replicasets") as replicasets,
+            watch_from_now(client, f"{APPS}/deployments") as deployments,
+            watch_from_now(client, f"{APPS}/replicasets") as replicasets,
         ):
             await client.patch(
                 f"{CORE}/pods/web-1-b",
                 content=json.dumps({"metadata": {"finalizers": None}}),
                 headers=MERGE,
             )
-            pod_kind, pod_last = await pods.next()
-            rs_kind, rs_last = await replicasets.next()
-            d_kind, d_last = await deployments.next()
+            pod_kind, pod_last = await pods.change()
+            rs_kind, rs_last = await replicasets.change()
+            d_kind, d_last = await deployments.change()
     assert (pod_kind, rs_kind, d_kind) == ("DELETED", "DELETED", "DELETED")
     rvs = [int(o["metadata"]["resourceVersion"]) for o in (pod_last, rs_last, d_last)]
     assert rvs == sorted(rvs)
@@ -703,7 +566,7 @@ async def test_deletecollection_label_selector(client: httpx.AsyncClient) -> Non
     a = await create(client, f"{CORE}/configmaps", configmap("a", labels={"app": "x", "n": "1"}))
     b = await create(client, f"{CORE}/configmaps", configmap("b", labels={"app": "x", "n": "2"}))
     await create(client, f"{CORE}/configmaps", configmap("c", labels={"app": "y"}))
-    async with watching(client, f"{CORE}/configmaps") as watch:
+    async with watch_from_now(client, f"{CORE}/configmaps") as watch:
         r = await client.delete(f"{CORE}/configmaps", params={"labelSelector": "app=x"})
         assert r.status_code == 200
         body = r.json()
@@ -756,8 +619,8 @@ async def test_namespace_delete_terminates_then_disappears(client: httpx.AsyncCl
     await create(client, f"{base}/configmaps", configmap("cm"))
     await create(client, f"{base}/pods", pod("held", finalizers=[HOLD]))
     async with (
-        watching(client, "/api/v1/namespaces", fieldSelector="metadata.name=doomed") as nsw,
-        watching(client, f"{base}/configmaps") as cmw,
+        watch_from_now(client, "/api/v1/namespaces", fieldSelector="metadata.name=doomed") as nsw,
+        watch_from_now(client, f"{base}/configmaps") as cmw,
     ):
         r = await client.delete(base)
         assert r.status_code == 200
@@ -768,7 +631,7 @@ async def test_namespace_delete_terminates_then_disappears(client: httpx.AsyncCl
         assert "deletionGracePeriodSeconds" not in terminating["metadata"]
         assert terminating["spec"] == {"finalizers": ["kubernetes"]}
         assert await cmw.take(1) == [("DELETED", "cm")]
-        kind, seen = await nsw.next()
+        kind, seen = await nsw.change()
         assert kind == "MODIFIED"
         assert seen["status"]["phase"] == "Terminating"
 
@@ -793,9 +656,9 @@ async def test_namespace_delete_terminates_then_disappears(client: httpx.AsyncCl
             headers=MERGE,
         )
         assert r.status_code == 200
-        rest = [await nsw.next()]
+        rest = [await nsw.change()]
         while rest[-1][0] != "DELETED":
-            rest.append(await nsw.next())
+            rest.append(await nsw.change())
         assert [k for k, _ in rest][-1] == "DELETED"
         assert all(k == "MODIFIED" for k, _ in rest[:-1])
     assert await gone(client, base)
@@ -821,10 +684,12 @@ async def test_namespace_finalize_subresource(client: httpx.AsyncClient) -> None
     assert after["status"]["phase"] == "Terminating"
     assert after["spec"]["finalizers"] == ["example.com/extra"]
 
-    async with watching(client, "/api/v1/namespaces", fieldSelector="metadata.name=fin") as watch:
+    async with watch_from_now(
+        client, "/api/v1/namespaces", fieldSelector="metadata.name=fin"
+    ) as watch:
         after["spec"]["finalizers"] = []
         r = await client.put("/api/v1/namespaces/fin/finalize", json=after)
         assert r.status_code == 200
-        kind, _ = await watch.next()
+        kind, _ = await watch.change()
         assert kind == "DELETED"
     assert await gone(client, "/api/v1/namespaces/fin")

@@ -9,46 +9,17 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
 
 import httpx
 import pytest
+from support import JSON, failure, list_options_invalid, seed_configmap, seed_namespace, seed_pod
 
 from kr8s_trio.testing import FakeCluster
-
-JSON = dict[str, Any]
 
 CM_PATH = "/api/v1/namespaces/{ns}/configmaps"
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def namespace(cluster: FakeCluster, name: str) -> None:
-    cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-
-
-def configmap(
-    cluster: FakeCluster, name: str, ns: str, labels: dict[str, str] | None = None, **data: str
-) -> JSON:
-    meta: JSON = {"name": name, "namespace": ns}
-    if labels is not None:
-        meta["labels"] = labels
-    return cluster.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data})
-
-
-def pod(cluster: FakeCluster, name: str, ns: str, node: str | None = None) -> JSON:
-    spec: JSON = {"containers": [{"name": "c", "image": "nginx"}]}
-    if node is not None:
-        spec["nodeName"] = node
-    return cluster.create(
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": spec,
-        }
-    )
 
 
 def names(body: JSON) -> list[str]:
@@ -59,37 +30,13 @@ async def list_(client: httpx.AsyncClient, path: str, **params: str) -> httpx.Re
     return await client.get(path, params=params)
 
 
-def status(code: int, reason: str, message: str, **extra: Any) -> JSON:
-    body: JSON = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": extra.pop("metadata", {}),
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-    }
-    body.update(extra)
-    body["code"] = code
-    return body
-
-
-def list_options_invalid(*errors: tuple[str, str, str]) -> JSON:
-    """The 422 for ListOptions errors, given as (reason, field, body) like field.ErrorList."""
-    rendered = [f"{field}: {text}" for _, field, text in errors]
-    shown = rendered[0] if len(rendered) == 1 else "[" + ", ".join(rendered) + "]"
-    return status(
-        422,
-        "Invalid",
-        f'ListOptions.meta.k8s.io "" is invalid: {shown}',
-        details={
-            "group": "meta.k8s.io",
-            "kind": "ListOptions",
-            "causes": [
-                {"reason": reason, "message": text, "field": field}
-                for reason, field, text in errors
-            ],
-        },
-    )
+def numbered_configmaps(cluster: FakeCluster, ns: str, count: int, **data: str) -> str:
+    """Namespace ``ns`` with ConfigMaps cm-0 ... cm-<count-1> (each with ``data``), seeded on the
+    cluster; the path of their collection."""
+    seed_namespace(cluster, ns)
+    for i in range(count):
+        seed_configmap(cluster, f"cm-{i}", ns, **data)
+    return CM_PATH.format(ns=ns)
 
 
 def token(data: JSON) -> str:
@@ -159,10 +106,10 @@ LABELLED = {
 async def test_label_selector_operator_matches_like_apiserver(
     fake_cluster: FakeCluster, selector: str, expected: str
 ) -> None:
-    namespace(fake_cluster, "sel")
+    seed_namespace(fake_cluster, "sel")
     for name, labels in LABELLED.items():
-        configmap(fake_cluster, name, "sel", labels)
-    configmap(fake_cluster, "elsewhere", "default", {"env": "prod", "tier": "web", "ver": "3"})
+        seed_configmap(fake_cluster, name, "sel", labels)
+    seed_configmap(fake_cluster, "elsewhere", "default", {"env": "prod", "tier": "web", "ver": "3"})
     async with fake_cluster.http_client() as client:
         r = await list_(client, CM_PATH.format(ns="sel"), labelSelector=selector)
     assert r.status_code == 200, r.text
@@ -191,7 +138,7 @@ async def test_label_selector_parse_error_is_400(
         r = await list_(client, CM_PATH.format(ns="default"), labelSelector=selector)
     assert r.status_code == 400
     assert r.headers["content-type"] == "application/json"
-    assert r.json() == status(400, "BadRequest", message)
+    assert r.json() == failure(400, "BadRequest", message)
 
 
 # -- field selectors ----------------------------------------------------------------------------
@@ -199,11 +146,11 @@ async def test_label_selector_parse_error_is_400(
 
 @pytest.fixture
 async def pods(fake_cluster: FakeCluster) -> FakeCluster:
-    namespace(fake_cluster, "fs")
-    pod(fake_cluster, "p1", "fs", node="n1")
-    pod(fake_cluster, "p2", "fs", node="n2")
-    pod(fake_cluster, "p3", "fs")
-    pod(fake_cluster, "q1", "default", node="n1")
+    seed_namespace(fake_cluster, "fs")
+    seed_pod(fake_cluster, "p1", "fs", node="n1")
+    seed_pod(fake_cluster, "p2", "fs", node="n2")
+    seed_pod(fake_cluster, "p3", "fs")
+    seed_pod(fake_cluster, "q1", "default", node="n1")
     fake_cluster.patch_status("pods", "p1", {"phase": "Running"}, namespace="fs")
     return fake_cluster
 
@@ -253,10 +200,10 @@ async def test_field_selector_secret_type_with_escaped_comma_and_equals(
     assert names(opaque.json()) == ["s2"]
     assert names(not_opaque.json()) == ["s1", "s3"]
     assert unescaped.status_code == 400
-    assert unescaped.json() == status(
+    assert unescaped.json() == failure(
         400, "BadRequest", "invalid field selector: unescaped character in value: 61"
     )
-    assert bad_escape.json() == status(
+    assert bad_escape.json() == failure(
         400, "BadRequest", r"invalid field selector: invalid escape sequence: \b"
     )
 
@@ -307,7 +254,7 @@ async def test_field_selector_nodes_unschedulable(fake_cluster: FakeCluster) -> 
 
 
 async def test_field_selector_namespaces_status_phase(fake_cluster: FakeCluster) -> None:
-    namespace(fake_cluster, "doomed")
+    seed_namespace(fake_cluster, "doomed")
     fake_cluster.create(
         {
             "apiVersion": "v1",
@@ -346,7 +293,7 @@ async def test_field_selector_unsupported_field_is_400(
     async with fake_cluster.http_client() as client:
         r = await list_(client, path, fieldSelector=selector)
     assert r.status_code == 400
-    assert r.json() == status(400, "BadRequest", f"field label not supported: {field}")
+    assert r.json() == failure(400, "BadRequest", f"field label not supported: {field}")
 
 
 async def test_field_selector_unsupported_on_default_kinds_names_the_defaults(
@@ -368,7 +315,7 @@ async def test_field_selector_unsupported_on_default_kinds_names_the_defaults(
         empty_ns = await list_(client, roles, fieldSelector="metadata.namespace=")
         some_ns = await list_(client, roles, fieldSelector="metadata.namespace=default")
     assert r.status_code == 400
-    assert r.json() == status(
+    assert r.json() == failure(
         400,
         "BadRequest",
         '"data.x" is not a known field selector: only "metadata.name", "metadata.namespace"',
@@ -381,11 +328,11 @@ async def test_field_selector_unsupported_on_default_kinds_names_the_defaults(
 
 
 async def test_pagination_returns_every_item_once_in_key_order(fake_cluster: FakeCluster) -> None:
-    namespace(fake_cluster, "pg")
-    namespace(fake_cluster, "ph")
+    seed_namespace(fake_cluster, "pg")
+    seed_namespace(fake_cluster, "ph")
     for i in (4, 0, 6, 2, 1, 5, 3):
-        configmap(fake_cluster, f"cm-{i}", "pg")
-    configmap(fake_cluster, "cm-x", "ph")  # a neighbour namespace must not leak in
+        seed_configmap(fake_cluster, f"cm-{i}", "pg")
+    seed_configmap(fake_cluster, "cm-x", "ph")  # a neighbour namespace must not leak in
     path = CM_PATH.format(ns="pg")
     pages: list[JSON] = []
     async with fake_cluster.http_client() as client:
@@ -413,9 +360,9 @@ async def test_pagination_returns_every_item_once_in_key_order(fake_cluster: Fak
 
 async def test_pagination_all_namespaces_matches_unpaged_list(fake_cluster: FakeCluster) -> None:
     for ns in ("n1", "n2", "n3"):
-        namespace(fake_cluster, ns)
+        seed_namespace(fake_cluster, ns)
         for i in range(3):
-            configmap(fake_cluster, f"c{i}", ns)
+            seed_configmap(fake_cluster, f"c{i}", ns)
     seen: list[tuple[str, str]] = []
     async with fake_cluster.http_client() as client:
         full = (await list_(client, "/api/v1/configmaps")).json()
@@ -436,15 +383,12 @@ async def test_pagination_all_namespaces_matches_unpaged_list(fake_cluster: Fake
 async def test_pagination_later_pages_serve_the_first_page_snapshot(
     fake_cluster: FakeCluster,
 ) -> None:
-    namespace(fake_cluster, "pg")
-    for i in range(6):
-        configmap(fake_cluster, f"cm-{i}", "pg", v="old")
-    path = CM_PATH.format(ns="pg")
+    path = numbered_configmaps(fake_cluster, "pg", 6, v="old")
     async with fake_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="2")).json()
         # writes between pages: a new object, a deletion, a modification, all after page 1
-        configmap(fake_cluster, "cm-5a", "pg", v="new")
-        configmap(fake_cluster, "cm-0a", "pg", v="new")  # sorts inside page 1's range
+        seed_configmap(fake_cluster, "cm-5a", "pg", v="new")
+        seed_configmap(fake_cluster, "cm-0a", "pg", v="new")  # sorts inside page 1's range
         fake_cluster.delete("configmaps", "cm-3", "pg")
         fake_cluster.patch("configmaps", "cm-4", {"data": {"v": "new"}}, namespace="pg")
         page2 = await list_(client, path, limit="2", **{"continue": page1["metadata"]["continue"]})
@@ -468,9 +412,9 @@ async def test_pagination_later_pages_serve_the_first_page_snapshot(
 async def test_pagination_with_selector_has_no_remaining_item_count(
     fake_cluster: FakeCluster,
 ) -> None:
-    namespace(fake_cluster, "pg")
+    seed_namespace(fake_cluster, "pg")
     for i in range(6):
-        configmap(fake_cluster, f"cm-{i}", "pg", {"odd": str(i % 2)})
+        seed_configmap(fake_cluster, f"cm-{i}", "pg", {"odd": str(i % 2)})
     path = CM_PATH.format(ns="pg")
     async with fake_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="2", labelSelector="odd=1")).json()
@@ -494,62 +438,48 @@ async def test_pagination_with_selector_has_no_remaining_item_count(
 async def test_pagination_limit_larger_than_collection_has_no_continue(
     fake_cluster: FakeCluster,
 ) -> None:
-    namespace(fake_cluster, "pg")
-    for i in range(3):
-        configmap(fake_cluster, f"cm-{i}", "pg")
+    path = numbered_configmaps(fake_cluster, "pg", 3)
     async with fake_cluster.http_client() as client:
-        exact = (await list_(client, CM_PATH.format(ns="pg"), limit="3")).json()
-        larger = (await list_(client, CM_PATH.format(ns="pg"), limit="50")).json()
+        exact = (await list_(client, path, limit="3")).json()
+        larger = (await list_(client, path, limit="50")).json()
     for body in (exact, larger):
         assert names(body) == ["cm-0", "cm-1", "cm-2"]
         assert set(body["metadata"]) == {"resourceVersion"}
 
 
 @pytest.mark.parametrize(
-    ("value", "message"),
+    ("value", "why"),
     [
-        (
-            "not*base64",
-            "invalid continue token: continue key is not valid: "
-            "illegal base64 data at input byte 3",
-        ),
+        ("not*base64", "illegal base64 data at input byte 3"),
         (
             token({"v": "meta.k8s.io/v2", "rv": 5, "start": "x"}),
-            "invalid continue token: continue key is not valid: "
             "server does not recognize this encoded version meta.k8s.io/v2",
         ),
         (
             token({"v": "meta.k8s.io/v1", "rv": 0, "start": "x"}),
-            "invalid continue token: continue key is not valid: "
             "incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
         ),
         (
             token({"v": "meta.k8s.io/v1", "rv": 5, "start": ""}),
-            "invalid continue token: continue key is not valid: "
             "encoded start key empty (version meta.k8s.io/v1)",
         ),
-        (
-            token({"v": "meta.k8s.io/v1", "rv": 5, "start": "../kube-system/x"}),
-            "invalid continue token: continue key is not valid: ../kube-system/x",
-        ),
+        (token({"v": "meta.k8s.io/v1", "rv": 5, "start": "../kube-system/x"}), "../kube-system/x"),
     ],
 )
 async def test_pagination_invalid_continue_token_is_400(
-    fake_cluster: FakeCluster, value: str, message: str
+    fake_cluster: FakeCluster, value: str, why: str
 ) -> None:
     async with fake_cluster.http_client() as client:
         r = await list_(client, CM_PATH.format(ns="default"), **{"continue": value})
     assert r.status_code == 400
-    assert r.json() == status(400, "BadRequest", message)
+    message = f"invalid continue token: continue key is not valid: {why}"
+    assert r.json() == failure(400, "BadRequest", message)
 
 
 async def test_pagination_continue_with_resource_version_is_400(
     fake_cluster: FakeCluster,
 ) -> None:
-    namespace(fake_cluster, "pg")
-    for i in range(3):
-        configmap(fake_cluster, f"cm-{i}", "pg")
-    path = CM_PATH.format(ns="pg")
+    path = numbered_configmaps(fake_cluster, "pg", 3)
     async with fake_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="1")).json()
         cont = page1["metadata"]["continue"]
@@ -557,7 +487,7 @@ async def test_pagination_continue_with_resource_version_is_400(
         r = await list_(client, path, limit="1", resourceVersion=rv, **{"continue": cont})
         zero = await list_(client, path, limit="1", resourceVersion="0", **{"continue": cont})
     assert r.status_code == 400
-    assert r.json() == status(
+    assert r.json() == failure(
         400, "BadRequest", "specifying resource version is not allowed when using continue"
     )
     assert zero.status_code == 200  # "0" is tolerated with continue
@@ -576,16 +506,13 @@ EXPIRED_CONTINUE = (
 async def test_pagination_expired_token_is_410_with_fresh_token_from_latest(
     fake_cluster: FakeCluster,
 ) -> None:
-    namespace(fake_cluster, "pg")
-    for i in range(5):
-        configmap(fake_cluster, f"cm-{i}", "pg", v="old")
-    path = CM_PATH.format(ns="pg")
+    path = numbered_configmaps(fake_cluster, "pg", 5, v="old")
     async with fake_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="2")).json()
         fake_cluster.delete("configmaps", "cm-2", "pg")
         fake_cluster.patch("configmaps", "cm-3", {"data": {"v": "new"}}, namespace="pg")
         fake_cluster.compact()
-        configmap(fake_cluster, "cm-9", "pg", v="new")
+        seed_configmap(fake_cluster, "cm-9", "pg", v="new")
         expired = await list_(
             client, path, limit="2", **{"continue": page1["metadata"]["continue"]}
         )
@@ -596,7 +523,7 @@ async def test_pagination_expired_token_is_410_with_fresh_token_from_latest(
             await list_(client, path, limit="2", **{"continue": resumed["metadata"]["continue"]})
         ).json()
     assert expired.status_code == 410
-    assert body == status(410, "Expired", EXPIRED_CONTINUE, metadata={"continue": fresh})
+    assert body == failure(410, "Expired", EXPIRED_CONTINUE, metadata={"continue": fresh})
     assert decode_token(fresh) == {"v": "meta.k8s.io/v1", "rv": -1, "start": "pg/cm-1\x00"}
     # the fresh token continues after the last item seen, from the latest state
     assert names(resumed) == ["cm-3", "cm-4"]
@@ -613,10 +540,7 @@ async def test_pagination_compaction_at_the_token_revision_keeps_it_valid(
     fake_cluster: FakeCluster,
 ) -> None:
     # like etcd: compacting at revision R forgets revisions before R, R itself stays readable
-    namespace(fake_cluster, "pg")
-    for i in range(3):
-        configmap(fake_cluster, f"cm-{i}", "pg")
-    path = CM_PATH.format(ns="pg")
+    path = numbered_configmaps(fake_cluster, "pg", 3)
     async with fake_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="2")).json()
         token_rv = int(page1["metadata"]["resourceVersion"])
@@ -628,10 +552,7 @@ async def test_pagination_compaction_at_the_token_revision_keeps_it_valid(
 
 async def test_pagination_expire_continue_tokens_without_writes(fake_cluster: FakeCluster) -> None:
     # the fault expires every token handed out so far, even with no write since
-    namespace(fake_cluster, "px")
-    for i in range(3):
-        configmap(fake_cluster, f"cm-{i}", "px")
-    path = CM_PATH.format(ns="px")
+    path = numbered_configmaps(fake_cluster, "px", 3)
     async with fake_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="2")).json()
         fake_cluster.expire_continue_tokens()
@@ -649,14 +570,18 @@ async def test_pagination_expire_continue_tokens_without_writes(fake_cluster: Fa
 # -- resourceVersion rules ----------------------------------------------------------------------
 
 
+#: the ConfigMaps of the `history` fixture
+HISTORY_PATH = CM_PATH.format(ns="rv")
+
+
 @pytest.fixture
 async def history(fake_cluster: FakeCluster) -> tuple[FakeCluster, str]:
     """Namespace "rv" with a, b at resourceVersion N, then c created and a deleted after N."""
-    namespace(fake_cluster, "rv")
-    configmap(fake_cluster, "a", "rv")
-    b = configmap(fake_cluster, "b", "rv", v="1")
+    seed_namespace(fake_cluster, "rv")
+    seed_configmap(fake_cluster, "a", "rv")
+    b = seed_configmap(fake_cluster, "b", "rv", v="1")
     rv = b["metadata"]["resourceVersion"]
-    configmap(fake_cluster, "c", "rv")
+    seed_configmap(fake_cluster, "c", "rv")
     fake_cluster.delete("configmaps", "a", "rv")
     fake_cluster.patch("configmaps", "b", {"data": {"v": "2"}}, namespace="rv")
     return fake_cluster, rv
@@ -667,8 +592,8 @@ async def test_resource_version_unset_and_zero_serve_latest(
 ) -> None:
     cluster, _ = history
     async with cluster.http_client() as client:
-        unset = (await list_(client, CM_PATH.format(ns="rv"))).json()
-        zero = (await list_(client, CM_PATH.format(ns="rv"), resourceVersion="0")).json()
+        unset = (await list_(client, HISTORY_PATH)).json()
+        zero = (await list_(client, HISTORY_PATH, resourceVersion="0")).json()
     current = str(cluster.state.store.revision)
     for body in (unset, zero):
         assert names(body) == ["b", "c"]
@@ -681,11 +606,11 @@ async def test_resource_version_without_limit_is_not_older_than(
 ) -> None:
     cluster, rv = history
     async with cluster.http_client() as client:
-        legacy = (await list_(client, CM_PATH.format(ns="rv"), resourceVersion=rv)).json()
+        legacy = (await list_(client, HISTORY_PATH, resourceVersion=rv)).json()
         explicit = (
             await list_(
                 client,
-                CM_PATH.format(ns="rv"),
+                HISTORY_PATH,
                 resourceVersion=rv,
                 resourceVersionMatch="NotOlderThan",
                 limit="10",
@@ -701,14 +626,12 @@ async def test_resource_version_with_limit_is_exact_legacy_rule(
 ) -> None:
     cluster, rv = history
     async with cluster.http_client() as client:
-        legacy = (
-            await list_(client, CM_PATH.format(ns="rv"), resourceVersion=rv, limit="10")
-        ).json()
-        paged = (await list_(client, CM_PATH.format(ns="rv"), resourceVersion=rv, limit="1")).json()
+        legacy = (await list_(client, HISTORY_PATH, resourceVersion=rv, limit="10")).json()
+        paged = (await list_(client, HISTORY_PATH, resourceVersion=rv, limit="1")).json()
         rest = (
             await list_(
                 client,
-                CM_PATH.format(ns="rv"),
+                HISTORY_PATH,
                 limit="1",
                 **{"continue": paged["metadata"]["continue"]},
             )
@@ -727,9 +650,7 @@ async def test_resource_version_match_exact_serves_old_snapshot(
 ) -> None:
     cluster, rv = history
     async with cluster.http_client() as client:
-        r = await list_(
-            client, CM_PATH.format(ns="rv"), resourceVersion=rv, resourceVersionMatch="Exact"
-        )
+        r = await list_(client, HISTORY_PATH, resourceVersion=rv, resourceVersionMatch="Exact")
     body = r.json()
     assert r.status_code == 200
     assert names(body) == ["a", "b"]
@@ -744,12 +665,10 @@ async def test_resource_version_match_exact_compacted_is_410(
     cluster, rv = history
     cluster.compact()
     async with cluster.http_client() as client:
-        exact = await list_(
-            client, CM_PATH.format(ns="rv"), resourceVersion=rv, resourceVersionMatch="Exact"
-        )
-        legacy = await list_(client, CM_PATH.format(ns="rv"), resourceVersion=rv, limit="5")
-        not_older = await list_(client, CM_PATH.format(ns="rv"), resourceVersion=rv)
-    expected = status(410, "Expired", "The resourceVersion for the provided list is too old.")
+        exact = await list_(client, HISTORY_PATH, resourceVersion=rv, resourceVersionMatch="Exact")
+        legacy = await list_(client, HISTORY_PATH, resourceVersion=rv, limit="5")
+        not_older = await list_(client, HISTORY_PATH, resourceVersion=rv)
+    expected = failure(410, "Expired", "The resourceVersion for the provided list is too old.")
     assert exact.status_code == 410
     assert exact.json() == expected
     assert legacy.json() == expected
@@ -838,7 +757,7 @@ async def test_resource_version_in_the_future_is_504_too_large(
     current = fake_cluster.state.store.revision
     assert r.status_code == 504
     assert r.headers["retry-after"] == "1"
-    assert r.json() == status(
+    assert r.json() == failure(
         504,
         "Timeout",
         f"Timeout: Too large resource version: 999999, current: {current}",

@@ -7,55 +7,30 @@ bodies kube-apiserver answers with, and the status and scale subresources.
 
 from __future__ import annotations
 
-import json
-import math
 import re
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
-import trio
+from support import (
+    APPS,
+    CORE,
+    JSON,
+    MERGE,
+    configmap,
+    create,
+    failure,
+    namespace,
+    pod,
+    success,
+    watch,
+)
 
 from kr8s_trio.testing import FakeCluster
 
-JSON = dict[str, Any]
-
-CORE = "/api/v1/namespaces/default"
-APPS = "/apis/apps/v1/namespaces/default"
 UA = "conformance-suite/1.2.3 (linux/amd64) objects"
-MERGE = {"Content-Type": "application/merge-patch+json"}
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-
-
-def failure(code: int, reason: str, message: str, details: JSON | None = None) -> JSON:
-    status: JSON = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-    }
-    if details is not None:
-        status["details"] = details
-    status["code"] = code
-    return status
-
-
-def configmap(name: str, **data: str) -> JSON:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
-
-
-def pod(name: str) -> JSON:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name},
-        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
-    }
 
 
 def deployment(name: str, replicas: int = 1) -> JSON:
@@ -80,41 +55,10 @@ async def api(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def create(api: httpx.AsyncClient, path: str, body: JSON, **params: str) -> JSON:
-    r = await api.post(path, json=body, params=params)
-    assert r.status_code == 201, r.text
-    return dict(r.json())
-
-
 async def list_rv(api: httpx.AsyncClient, path: str) -> str:
     r = await api.get(path)
     assert r.status_code == 200, r.text
     return str(r.json()["metadata"]["resourceVersion"])
-
-
-@asynccontextmanager
-async def watch(
-    api: httpx.AsyncClient, path: str, rv: str
-) -> AsyncIterator[trio.MemoryReceiveChannel[JSON]]:
-    """A watch from ``rv``: every change after it is replayed, so none can be missed.
-
-    A task reads the stream into a channel and is cancelled when the block ends (which also
-    finalizes httpx's stream iterators).
-    """
-    params = {"watch": "true", "resourceVersion": rv, "timeoutSeconds": "600"}
-    send, receive = trio.open_memory_channel[JSON](math.inf)
-
-    async def pump(task_status: trio.TaskStatus[None]) -> None:
-        async with api.stream("GET", path, params=params) as r:
-            assert r.status_code == 200
-            task_status.started()
-            async for line in r.aiter_lines():
-                send.send_nowait(json.loads(line))
-
-    async with trio.open_nursery() as nursery:
-        await nursery.start(pump)
-        yield receive
-        nursery.cancel_scope.cancel()
 
 
 # -- CRUD --------------------------------------------------------------------------------------
@@ -150,13 +94,9 @@ async def test_crud_configmap_create_get_replace_delete(api: httpx.AsyncClient) 
 
     r = await api.delete(f"{CORE}/configmaps/cm")
     assert r.status_code == 200
-    assert r.json() == {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Success",
-        "details": {"name": "cm", "kind": "configmaps", "uid": created["metadata"]["uid"]},
-    }
+    assert r.json() == success(
+        {"name": "cm", "kind": "configmaps", "uid": created["metadata"]["uid"]}
+    )
     r = await api.get(f"{CORE}/configmaps/cm")
     assert r.status_code == 404
     assert r.json() == failure(
@@ -242,11 +182,10 @@ async def test_crud_cluster_scoped_nodes_and_system_clusterroles(api: httpx.Asyn
 async def test_crud_namespace_is_created_active_and_deleted_through_terminating(
     api: httpx.AsyncClient,
 ) -> None:
-    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}
-    created = await create(api, "/api/v1/namespaces", ns)
+    created = await create(api, "/api/v1/namespaces", namespace("team"))
     assert created["spec"] == {"finalizers": ["kubernetes"]}
     assert created["status"] == {"phase": "Active"}
-    finalized = {**configmap("held"), "metadata": {"name": "held", "finalizers": ["x/y"]}}
+    finalized = configmap("held", metadata={"finalizers": ["x/y"]})
     await create(api, "/api/v1/namespaces/team/configmaps", finalized)
 
     r = await api.delete("/api/v1/namespaces/team")
@@ -597,7 +536,7 @@ async def test_dry_run_writes_change_nothing_and_emit_no_event(api: httpx.AsyncC
     cm = await create(api, f"{CORE}/configmaps", configmap("cm", k="1"))
     rv = cm["metadata"]["resourceVersion"]
     dry = {"dryRun": "All"}
-    async with watch(api, f"{CORE}/configmaps", rv) as events:
+    async with watch(api, f"{CORE}/configmaps", resourceVersion=rv, timeoutSeconds="600") as events:
         r = await api.post(f"{CORE}/configmaps", params=dry, json=configmap("new"))
         assert r.status_code == 201
 
@@ -622,7 +561,7 @@ async def test_dry_run_writes_change_nothing_and_emit_no_event(api: httpx.AsyncC
         assert await list_rv(api, f"{CORE}/configmaps") == rv
 
         real = await create(api, f"{CORE}/configmaps", configmap("real"))
-        event = await events.receive()
+        event = await events.event()
         assert event["type"] == "ADDED"
         assert event["object"]["metadata"]["name"] == "real"
         assert int(real["metadata"]["resourceVersion"]) == int(rv) + 1
@@ -668,7 +607,7 @@ async def test_noop_update_and_patch_keep_the_resource_version_and_emit_nothing(
 ) -> None:
     cm = await create(api, f"{CORE}/configmaps", configmap("cm", k="v"))
     rv = cm["metadata"]["resourceVersion"]
-    async with watch(api, f"{CORE}/configmaps", rv) as events:
+    async with watch(api, f"{CORE}/configmaps", resourceVersion=rv, timeoutSeconds="600") as events:
         r = await api.put(f"{CORE}/configmaps/cm", json=cm)
         assert r.status_code == 200
         assert r.json() == cm
@@ -678,7 +617,7 @@ async def test_noop_update_and_patch_keep_the_resource_version_and_emit_nothing(
         assert await list_rv(api, f"{CORE}/configmaps") == rv
 
         r = await api.patch(f"{CORE}/configmaps/cm", json={"data": {"k": "w"}}, headers=MERGE)
-        event = await events.receive()
+        event = await events.event()
         assert event["type"] == "MODIFIED"
         assert event["object"]["data"] == {"k": "w"}
         assert (

@@ -11,59 +11,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
+from support import APPS, CORE, JSON, MERGE, configmap, crd, create, deployment, failure, patch
 
 from kr8s_trio.testing import FakeCluster
 
-JSON = dict[str, Any]
-
-CORE = "/api/v1/namespaces/default"
-APPS = "/apis/apps/v1/namespaces/default"
 JSON_PATCH = {"Content-Type": "application/json-patch+json"}
-MERGE = {"Content-Type": "application/merge-patch+json"}
 STRATEGIC = {"Content-Type": "application/strategic-merge-patch+json"}
 APPLY = {"Content-Type": "application/apply-patch+yaml"}
 
-
-def failure(code: int, reason: str, message: str, details: JSON | None = None) -> JSON:
-    status: JSON = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-    }
-    if details is not None:
-        status["details"] = details
-    status["code"] = code
-    return status
-
-
-def configmap(name: str, labels: dict[str, str] | None = None, **data: str) -> JSON:
-    meta: JSON = {"name": name}
-    if labels is not None:
-        meta["labels"] = labels
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data}
-
-
-def deployment(name: str, *containers: str) -> JSON:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": c, "image": f"{c}:1"} for c in containers]},
-            },
-        },
-    }
+#: the 409 for a write to ConfigMap "cm" that names a stale resourceVersion
+CM_CONFLICT = failure(
+    409,
+    "Conflict",
+    'Operation cannot be fulfilled on configmaps "cm": the object has been modified; '
+    "please apply your changes to the latest version and try again",
+    {"name": "cm", "kind": "configmaps"},
+)
 
 
 def containers(obj: JSON) -> list[tuple[str, str]]:
@@ -81,23 +47,14 @@ async def api(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def create(api: httpx.AsyncClient, path: str, body: JSON, **params: str) -> JSON:
-    r = await api.post(path, json=body, params=params)
-    assert r.status_code == 201, r.text
-    return dict(r.json())
-
-
-async def patch(
-    api: httpx.AsyncClient,
-    path: str,
-    body: object,
-    headers: dict[str, str],
-    expect: int = 200,
-    **params: str,
+async def apply_cm(
+    api: httpx.AsyncClient, body: object, manager: str, expect: int = 200, **params: str
 ) -> JSON:
-    r = await api.patch(path, content=json.dumps(body), headers=headers, params=params)
-    assert r.status_code == expect, r.text
-    return dict(r.json())
+    """Server-side apply ``body`` to ConfigMap "cm" as ``manager``, which must answer ``expect``;
+    the body of the answer."""
+    return await patch(
+        api, f"{CORE}/configmaps/cm", body, APPLY, expect, fieldManager=manager, **params
+    )
 
 
 # -- JSON patch ---------------------------------------------------------------------------------
@@ -173,13 +130,7 @@ async def test_merge_patch_with_stale_resource_version_is_409(
         MERGE,
         expect=409,
     )
-    assert body == failure(
-        409,
-        "Conflict",
-        'Operation cannot be fulfilled on configmaps "cm": the object has been modified; '
-        "please apply your changes to the latest version and try again",
-        {"name": "cm", "kind": "configmaps"},
-    )
+    assert body == CM_CONFLICT
     assert (await api.get(f"{CORE}/configmaps/cm")).json()["data"] == {"x": "1"}
     current = (await api.get(f"{CORE}/configmaps/cm")).json()["metadata"]["resourceVersion"]
     obj = await patch(
@@ -243,30 +194,8 @@ async def test_strategic_merge_patch_retain_keys_drops_other_fields(
 
 
 async def test_strategic_merge_patch_on_a_custom_resource_is_415(api: httpx.AsyncClient) -> None:
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "gadgets.example.com"},
-        "spec": {
-            "group": "example.com",
-            "scope": "Namespaced",
-            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                }
-            ],
-        },
-    }
-    await create(api, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+    gadgets = crd("example.com", "gadgets", "Gadget")
+    await create(api, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", gadgets)
     path = "/apis/example.com/v1/namespaces/default/gadgets"
     gadget = {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}}
     await create(api, path, {**gadget, "spec": {"size": 1}})
@@ -378,13 +307,7 @@ async def test_apply_creates_a_missing_object_with_an_apply_entry(api: httpx.Asy
         "f:metadata": {"f:labels": {"f:app": {}}},
     }
     # applying the same configuration again changes nothing
-    again = await patch(
-        api,
-        f"{CORE}/configmaps/cm",
-        configmap("cm", {"app": "x"}, k="v"),
-        APPLY,
-        fieldManager="deployer",
-    )
+    again = await apply_cm(api, configmap("cm", {"app": "x"}, k="v"), "deployer")
     assert again["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
 
 
@@ -401,14 +324,7 @@ async def test_apply_conflicts_with_another_manager_one_cause_per_field(
     api: httpx.AsyncClient,
 ) -> None:
     await create(api, f"{CORE}/configmaps", configmap("cm", a="1", b="2"), fieldManager="editor")
-    body = await patch(
-        api,
-        f"{CORE}/configmaps/cm",
-        configmap("cm", a="10", b="20"),
-        APPLY,
-        expect=409,
-        fieldManager="deployer",
-    )
+    body = await apply_cm(api, configmap("cm", a="10", b="20"), "deployer", 409)
     cause = 'conflict with "editor" using v1'
     assert body == failure(
         409,
@@ -421,14 +337,7 @@ async def test_apply_conflicts_with_another_manager_one_cause_per_field(
             ]
         },
     )
-    body = await patch(
-        api,
-        f"{CORE}/configmaps/cm",
-        configmap("cm", a="10"),
-        APPLY,
-        expect=409,
-        fieldManager="deployer",
-    )
+    body = await apply_cm(api, configmap("cm", a="10"), "deployer", 409)
     assert body == failure(
         409,
         "Conflict",
@@ -440,27 +349,13 @@ async def test_apply_conflicts_with_another_manager_one_cause_per_field(
 
 async def test_apply_force_takes_ownership(api: httpx.AsyncClient) -> None:
     await create(api, f"{CORE}/configmaps", configmap("cm", a="1", b="2"), fieldManager="editor")
-    obj = await patch(
-        api,
-        f"{CORE}/configmaps/cm",
-        configmap("cm", a="10"),
-        APPLY,
-        fieldManager="deployer",
-        force="true",
-    )
+    obj = await apply_cm(api, configmap("cm", a="10"), "deployer", force="true")
     assert obj["data"] == {"a": "10", "b": "2"}
     owners = managers(obj)
     assert owners["deployer"] == {"f:data": {"f:a": {}}}
     assert owners["editor"] == {"f:data": {".": {}, "f:b": {}}}
     # the editor lost .data.a: changing it back is now the deployer's to conflict over
-    body = await patch(
-        api,
-        f"{CORE}/configmaps/cm",
-        configmap("cm", a="1"),
-        APPLY,
-        expect=409,
-        fieldManager="editor-apply",
-    )
+    body = await apply_cm(api, configmap("cm", a="1"), "editor-apply", 409)
     assert body["message"] == 'Apply failed with 1 conflict: conflict with "deployer": .data.a'
 
 
@@ -468,34 +363,22 @@ async def test_apply_same_value_is_co_owned_and_survives_one_owner_leaving(
     api: httpx.AsyncClient,
 ) -> None:
     await create(api, f"{CORE}/configmaps", configmap("cm", a="1"), fieldManager="editor")
-    obj = await patch(
-        api, f"{CORE}/configmaps/cm", configmap("cm", a="1", b="2"), APPLY, fieldManager="deployer"
-    )
+    obj = await apply_cm(api, configmap("cm", a="1", b="2"), "deployer")
     owners = managers(obj)
     assert owners["deployer"] == {"f:data": {"f:a": {}, "f:b": {}}}
     assert "f:a" in owners["editor"]["f:data"]
 
     # the deployer stops applying both fields: b (only its own) goes, a (co-owned) stays
-    obj = await patch(
-        api,
-        f"{CORE}/configmaps/cm",
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}},
-        APPLY,
-        fieldManager="deployer",
+    obj = await apply_cm(
+        api, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}}, "deployer"
     )
     assert obj["data"] == {"a": "1"}
 
 
 async def test_apply_removes_fields_the_applier_stopped_owning(api: httpx.AsyncClient) -> None:
     first = configmap("cm", {"keep": "1", "drop": "2"}, x="1", y="2")
-    await patch(api, f"{CORE}/configmaps/cm", first, APPLY, 201, fieldManager="deployer")
-    obj = await patch(
-        api,
-        f"{CORE}/configmaps/cm",
-        configmap("cm", {"keep": "1"}, x="1"),
-        APPLY,
-        fieldManager="deployer",
-    )
+    await apply_cm(api, first, "deployer", 201)
+    obj = await apply_cm(api, configmap("cm", {"keep": "1"}, x="1"), "deployer")
     assert obj["data"] == {"x": "1"}
     assert obj["metadata"]["labels"] == {"keep": "1"}
     assert managers(obj)["deployer"] == {
@@ -507,20 +390,12 @@ async def test_apply_removes_fields_the_applier_stopped_owning(api: httpx.AsyncC
 async def test_apply_with_stale_resource_version_is_409(
     api: httpx.AsyncClient, fake_cluster: FakeCluster
 ) -> None:
-    obj = await patch(
-        api, f"{CORE}/configmaps/cm", configmap("cm", x="1"), APPLY, 201, fieldManager="m"
-    )
+    obj = await apply_cm(api, configmap("cm", x="1"), "m", 201)
     fake_cluster.bump_resource_version("configmaps", "cm")
     body = configmap("cm", x="2")
     body["metadata"]["resourceVersion"] = obj["metadata"]["resourceVersion"]
-    status = await patch(api, f"{CORE}/configmaps/cm", body, APPLY, 409, fieldManager="m")
-    assert status == failure(
-        409,
-        "Conflict",
-        'Operation cannot be fulfilled on configmaps "cm": the object has been modified; '
-        "please apply your changes to the latest version and try again",
-        {"name": "cm", "kind": "configmaps"},
-    )
+    status = await apply_cm(api, body, "m", 409)
+    assert status == CM_CONFLICT
     assert (await api.get(f"{CORE}/configmaps/cm")).json()["data"] == {"x": "1"}
 
 

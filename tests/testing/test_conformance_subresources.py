@@ -10,114 +10,17 @@ scalable workloads (an ``autoscaling/v1`` Scale with the selector as a string), 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-import trio
-
-from kr8s_trio.testing import FakeCluster
-
-JSONObject = dict[str, Any]
-
-CORE = "/api/v1/namespaces/default"
-APPS = "/apis/apps/v1/namespaces/default"
-MERGE = {"Content-Type": "application/merge-patch+json"}
-SUCCESS = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
-
-
-def failure(code: int, reason: str, message: str, details: JSONObject | None = None) -> JSONObject:
-    status: JSONObject = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-    }
-    if details is not None:
-        status["details"] = details
-    status["code"] = code
-    return status
-
-
-class Watch:
-    """The events of one open watch, in order."""
-
-    def __init__(self, events: trio.MemoryReceiveChannel[JSONObject]) -> None:
-        self._events = events
-
-    async def next(self) -> tuple[str, JSONObject]:
-        with trio.fail_after(10):
-            event = await self._events.receive()
-        return event["type"], event["object"]
-
-
-@asynccontextmanager
-async def watching(client: httpx.AsyncClient, path: str) -> AsyncIterator[Watch]:
-    """A watch on ``path`` from the current resourceVersion."""
-    listed = await client.get(path)
-    assert listed.status_code == 200, listed.text
-    query = {
-        "watch": "true",
-        "resourceVersion": listed.json()["metadata"]["resourceVersion"],
-        "timeoutSeconds": "120",
-    }
-    send, receive = trio.open_memory_channel[JSONObject](math.inf)
-
-    async def pump(task_status: trio.TaskStatus[None]) -> None:
-        async with client.stream("GET", path, params=query) as response:
-            assert response.status_code == 200
-            task_status.started()
-            async for line in response.aiter_lines():
-                if line.strip():
-                    send.send_nowait(json.loads(line))
-
-    async with trio.open_nursery() as nursery:
-        await nursery.start(pump)
-        yield Watch(receive)
-        nursery.cancel_scope.cancel()
-
-
-@pytest.fixture
-async def client(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with fake_cluster.http_client(timeout=None) as c:
-        yield c
-
-
-async def create(client: httpx.AsyncClient, path: str, obj: JSONObject) -> JSONObject:
-    r = await client.post(path, json=obj)
-    assert r.status_code == 201, r.text
-    body: JSONObject = r.json()
-    return body
-
-
-async def patch(
-    client: httpx.AsyncClient, path: str, body: object, expect: int = 200
-) -> JSONObject:
-    r = await client.patch(path, content=json.dumps(body), headers=MERGE)
-    assert r.status_code == expect, r.text
-    result: JSONObject = r.json()
-    return result
-
+from support import APPS, CORE, JSON, create, failure, patch, pod, success, watch_from_now
 
 CONTAINERS = [{"name": "c", "image": "busybox"}]
 TEMPLATE = {"metadata": {"labels": {"app": "x", "tier": "a"}}, "spec": {"containers": CONTAINERS}}
 
 
-def pod(name: str, **meta: Any) -> JSONObject:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, **meta},
-        "spec": {"containers": CONTAINERS},
-    }
-
-
-def workload(kind: str, api_version: str = "apps/v1", **spec: Any) -> JSONObject:
+def workload(kind: str, api_version: str = "apps/v1", **spec: Any) -> JSON:
     return {
         "apiVersion": api_version,
         "kind": kind,
@@ -129,7 +32,7 @@ def workload(kind: str, api_version: str = "apps/v1", **spec: Any) -> JSONObject
 # -- status ---------------------------------------------------------------------------------------
 
 #: (collection path, object, a status the server must keep apart)
-STATUS_KINDS: dict[str, tuple[str, JSONObject, JSONObject]] = {
+STATUS_KINDS: dict[str, tuple[str, JSON, JSON]] = {
     "deployments": (
         APPS + "/deployments",
         workload("Deployment", selector={"matchLabels": {"app": "x"}}),
@@ -268,7 +171,7 @@ SELECTOR = {
 }
 
 #: (collection path, object, the Scale's selector string)
-SCALE_KINDS: dict[str, tuple[str, JSONObject, str]] = {
+SCALE_KINDS: dict[str, tuple[str, JSON, str]] = {
     "deployments": (
         APPS + "/deployments",
         workload("Deployment", selector=SELECTOR),
@@ -310,13 +213,13 @@ async def test_scale_get_and_put(client: httpx.AsyncClient, resource: str) -> No
     assert scale["spec"] == {"replicas": 1}
     assert scale["status"] == {"replicas": 1, "selector": selector}
 
-    async with watching(client, path) as watch:
+    async with watch_from_now(client, path) as watch:
         scale["spec"]["replicas"] = 4
         r = await client.put(f"{path}/x/scale", json=scale)
         assert r.status_code == 200
         assert r.json()["spec"] == {"replicas": 4}
         assert r.json()["status"] == {"replicas": 1, "selector": selector}
-        kind, seen = await watch.next()
+        kind, seen = await watch.change()
     assert kind == "MODIFIED"
     assert seen["spec"]["replicas"] == 4
     assert seen["metadata"]["generation"] == meta["generation"] + 1
@@ -370,8 +273,8 @@ async def test_scale_is_not_served_for_unscalable_kinds(client: httpx.AsyncClien
 # -- eviction -------------------------------------------------------------------------------------
 
 
-def eviction(name: str, **delete_options: Any) -> JSONObject:
-    body: JSONObject = {
+def eviction(name: str, **delete_options: Any) -> JSON:
+    body: JSON = {
         "apiVersion": "policy/v1",
         "kind": "Eviction",
         "metadata": {"name": name, "namespace": "default"},
@@ -389,11 +292,11 @@ async def ready_pod(client: httpx.AsyncClient, name: str) -> None:
 
 async def test_eviction_without_budget_deletes_pod(client: httpx.AsyncClient) -> None:
     created = await create(client, f"{CORE}/pods", pod("p"))
-    async with watching(client, f"{CORE}/pods") as watch:
+    async with watch_from_now(client, f"{CORE}/pods") as watch:
         r = await client.post(f"{CORE}/pods/p/eviction", json=eviction("p"))
         assert r.status_code == 201
-        assert r.json() == SUCCESS
-        kind, last = await watch.next()
+        assert r.json() == success()
+        kind, last = await watch.change()
     assert kind == "DELETED"
     assert last["metadata"]["uid"] == created["metadata"]["uid"]
     assert (await client.get(f"{CORE}/pods/p")).status_code == 404
@@ -406,9 +309,7 @@ async def test_eviction_without_budget_deletes_pod(client: httpx.AsyncClient) ->
 
 
 async def test_eviction_honours_delete_options(client: httpx.AsyncClient) -> None:
-    await create(
-        client, f"{CORE}/pods", {**pod("p"), "spec": {**pod("p")["spec"], "nodeName": "n"}}
-    )
+    await create(client, f"{CORE}/pods", pod("p", node="n"))
     r = await client.post(f"{CORE}/pods/p/eviction", json=eviction("p", gracePeriodSeconds=7))
     assert r.status_code == 201
     terminating = (await client.get(f"{CORE}/pods/p")).json()
@@ -457,7 +358,7 @@ async def test_eviction_blocked_by_disruption_budget(client: httpx.AsyncClient) 
     await patch(client, f"{pdb_path}/db-pdb", {"spec": {"minAvailable": 1}})
     r = await client.post(f"{CORE}/pods/db-0/eviction", json=eviction("db-0"))
     assert r.status_code == 201
-    assert r.json() == SUCCESS
+    assert r.json() == success()
     assert (await client.get(f"{CORE}/pods/db-0")).status_code == 404
     # now db-1 is the last healthy pod the budget needs
     r = await client.post(f"{CORE}/pods/db-1/eviction", json=eviction("db-1"))
@@ -472,17 +373,17 @@ async def test_eviction_blocked_by_disruption_budget(client: httpx.AsyncClient) 
 
 async def test_binding_assigns_node_once(client: httpx.AsyncClient) -> None:
     await create(client, f"{CORE}/pods", pod("p"))
-    binding: JSONObject = {
+    binding: JSON = {
         "apiVersion": "v1",
         "kind": "Binding",
         "metadata": {"name": "p"},
         "target": {"apiVersion": "v1", "kind": "Node", "name": "node-1"},
     }
-    async with watching(client, f"{CORE}/pods") as watch:
+    async with watch_from_now(client, f"{CORE}/pods") as watch:
         r = await client.post(f"{CORE}/pods/p/binding", json=binding)
         assert r.status_code == 201
-        assert r.json() == SUCCESS
-        kind, seen = await watch.next()
+        assert r.json() == success()
+        kind, seen = await watch.change()
     assert kind == "MODIFIED"
     assert seen["spec"]["nodeName"] == "node-1"
     scheduled = [c for c in seen["status"]["conditions"] if c["type"] == "PodScheduled"]

@@ -9,10 +9,6 @@ the clock jumps whenever every task waits on the network.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import h2.config
 import h2.connection
@@ -21,12 +17,22 @@ import httpx
 import pytest
 import trio
 import trio.testing
+from support import (
+    JSON,
+    current_rv,
+    failure,
+    list_options_invalid,
+    seed_configmap,
+    seed_namespace,
+    seed_pod,
+    summary,
+    watch,
+)
 
 from kr8s_trio.testing import ClusterConfig, FakeCluster, open_fake_cluster
 
-JSON = dict[str, Any]
-
 CM = "/api/v1/namespaces/{ns}/configmaps"
+DEFAULT_CMS = CM.format(ns="default")
 KUBECTL_TABLE = (
     "application/json;as=Table;v=v1;g=meta.k8s.io,"
     "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
@@ -44,160 +50,8 @@ EXPIRED = {
 # -- helpers ------------------------------------------------------------------------------------
 
 
-Chunk = bytes | Exception | None
-
-
-class EventStream:
-    """Newline-delimited watch events of a streamed response, as a pump task received them."""
-
-    def __init__(self, response: httpx.Response, chunks: trio.MemoryReceiveChannel[Chunk]) -> None:
-        self.response = response
-        self._chunks = chunks
-        self._buffer = b""
-        self.ended = False
-
-    async def raw_chunk(self) -> bytes:
-        """The next chunk exactly as the transport delivered it."""
-        item = await self._chunks.receive()
-        if isinstance(item, Exception):
-            raise item
-        if item is None:
-            self.ended = True
-            raise EOFError
-        return item
-
-    async def next(self) -> JSON | None:
-        """The next event, or None at a clean end of the stream."""
-        while b"\n" not in self._buffer:
-            try:
-                self._buffer += await self.raw_chunk()
-            except EOFError:
-                assert self._buffer == b"", "the stream ended inside an event"
-                return None
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        event: JSON = json.loads(line)
-        return event
-
-    async def event(self) -> JSON:
-        """The next event; the stream must not end first."""
-        event = await self.next()
-        assert event is not None, "the stream ended early"
-        return event
-
-    async def take(self, n: int) -> list[tuple[str, str]]:
-        """The next ``n`` events as (type, name)."""
-        out = []
-        for _ in range(n):
-            event = await self.next()
-            assert event is not None, "the stream ended early"
-            out.append(summary(event))
-        return out
-
-    async def rest(self) -> list[JSON]:
-        """Every remaining event, until the server ends the stream."""
-        out = []
-        while (event := await self.next()) is not None:
-            out.append(event)
-        return out
-
-
-def summary(event: JSON) -> tuple[str, str]:
-    return event["type"], event["object"].get("metadata", {}).get("name", "")
-
-
-@asynccontextmanager
-async def watch(
-    client: httpx.AsyncClient,
-    path: str,
-    guard: float = 10,
-    headers: dict[str, str] | None = None,
-    **params: str,
-) -> AsyncIterator[EventStream]:
-    """A watch request on ``path``, read by a pump task that is cancelled when the block ends
-    (cancellation finalizes httpx's stream iterators); fails instead of hanging after ``guard``
-    seconds."""
-    send, receive = trio.open_memory_channel[Chunk](math.inf)
-
-    async def pump(task_status: trio.TaskStatus[httpx.Response]) -> None:
-        async with client.stream(
-            "GET", path, params={"watch": "true", **params}, headers=headers, timeout=None
-        ) as response:
-            task_status.started(response)
-            try:
-                async for chunk in response.aiter_raw():
-                    send.send_nowait(chunk)
-            except httpx.TransportError as exc:
-                send.send_nowait(exc)
-                return
-            send.send_nowait(None)
-
-    with trio.fail_after(guard):
-        async with trio.open_nursery() as nursery:
-            response = await nursery.start(pump)
-            assert response.status_code == 200
-            yield EventStream(response, receive)
-            nursery.cancel_scope.cancel()
-
-
-def namespace(cluster: FakeCluster, name: str) -> None:
-    cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-
-
-def configmap(
-    cluster: FakeCluster,
-    name: str,
-    ns: str = "default",
-    labels: dict[str, str] | None = None,
-    **data: str,
-) -> JSON:
-    meta: JSON = {"name": name, "namespace": ns}
-    if labels is not None:
-        meta["labels"] = labels
-    return cluster.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data})
-
-
-def pod(cluster: FakeCluster, name: str, ns: str = "default") -> JSON:
-    return cluster.create(
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
-        }
-    )
-
-
 def rv_of(obj: JSON) -> str:
     return str(obj["metadata"]["resourceVersion"])
-
-
-def current_rv(cluster: FakeCluster) -> str:
-    return str(cluster.state.store.revision)
-
-
-def list_options_invalid(field: str, detail: str) -> JSON:
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": f'ListOptions.meta.k8s.io "" is invalid: {field}: Forbidden: {detail}',
-        "reason": "Invalid",
-        "details": {
-            "group": "meta.k8s.io",
-            "kind": "ListOptions",
-            "causes": [
-                {"reason": "FieldValueForbidden", "message": f"Forbidden: {detail}", "field": field}
-            ],
-        },
-        "code": 422,
-    }
-
-
-@pytest.fixture
-async def client(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with fake_cluster.http_client(timeout=None) as c:
-        yield c
 
 
 # -- wire format --------------------------------------------------------------------------------
@@ -207,7 +61,7 @@ async def client(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
 async def test_watch_headers_arrive_before_any_event(
     fake_cluster: FakeCluster, http2: bool
 ) -> None:
-    namespace(fake_cluster, "empty")
+    seed_namespace(fake_cluster, "empty")
     async with (
         fake_cluster.http_client(http2=http2, timeout=None) as client,
         watch(client, CM.format(ns="empty")) as events,
@@ -220,7 +74,7 @@ async def test_watch_headers_arrive_before_any_event(
         assert "content-length" not in response.headers
         if not http2:
             assert response.headers["transfer-encoding"] == "chunked"
-        configmap(fake_cluster, "first", "empty")
+        seed_configmap(fake_cluster, "first", "empty")
         event = await events.event()
     assert summary(event) == ("ADDED", "first")
     assert event["object"]["kind"] == "ConfigMap"
@@ -230,17 +84,15 @@ async def test_watch_headers_arrive_before_any_event(
 async def test_watch_each_event_is_one_line_in_its_own_chunk(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    async with watch(
-        client, CM.format(ns="default"), resourceVersion=current_rv(fake_cluster)
-    ) as ev:
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as ev:
         for i in range(3):
-            created = configmap(fake_cluster, f"c{i}", v=str(i))
+            created = seed_configmap(fake_cluster, f"c{i}", v=str(i))
             chunk = await ev.raw_chunk()
             assert chunk.endswith(b"\n")
             assert chunk.count(b"\n") == 1
             assert json.loads(chunk) == {"type": "ADDED", "object": created}
         # a burst still gives one event per chunk
-        burst = [configmap(fake_cluster, f"d{i}") for i in range(3)]
+        burst = [seed_configmap(fake_cluster, f"d{i}") for i in range(3)]
         chunks = [await ev.raw_chunk() for _ in burst]
     assert [json.loads(c)["object"] for c in chunks] == burst
     assert all(c.count(b"\n") == 1 and c.endswith(b"\n") for c in chunks)
@@ -253,15 +105,15 @@ async def test_watch_each_event_is_one_line_in_its_own_chunk(
 async def test_watch_start_unset_or_zero_sends_current_state_as_added(
     fake_cluster: FakeCluster, client: httpx.AsyncClient, start: str | None
 ) -> None:
-    b = configmap(fake_cluster, "b", v="1")
-    a = configmap(fake_cluster, "a")
+    b = seed_configmap(fake_cluster, "b", v="1")
+    a = seed_configmap(fake_cluster, "a")
     fake_cluster.delete("configmaps", "a")
-    a = configmap(fake_cluster, "a", v="again")
+    a = seed_configmap(fake_cluster, "a", v="again")
     b = fake_cluster.patch("configmaps", "b", {"data": {"v": "2"}})
     params = {} if start is None else {"resourceVersion": start}
-    async with watch(client, CM.format(ns="default"), **params) as events:
+    async with watch(client, DEFAULT_CMS, **params) as events:
         first = [await events.event() for _ in range(2)]
-        c = configmap(fake_cluster, "c")
+        c = seed_configmap(fake_cluster, "c")
         live = await events.event()
     # the current state only, in key order, as it is now (no history replay)
     assert first == [{"type": "ADDED", "object": a}, {"type": "ADDED", "object": b}]
@@ -271,13 +123,13 @@ async def test_watch_start_unset_or_zero_sends_current_state_as_added(
 async def test_watch_start_at_resource_version_sends_only_later_events(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    a = configmap(fake_cluster, "a")
-    b = configmap(fake_cluster, "b")
+    a = seed_configmap(fake_cluster, "a")
+    b = seed_configmap(fake_cluster, "b")
     start = rv_of(b)
     a2 = fake_cluster.patch("configmaps", "a", {"data": {"k": "v"}})
     fake_cluster.delete("configmaps", "b")
-    c = configmap(fake_cluster, "c")
-    async with watch(client, CM.format(ns="default"), resourceVersion=start) as events:
+    c = seed_configmap(fake_cluster, "c")
+    async with watch(client, DEFAULT_CMS, resourceVersion=start) as events:
         got = [await events.event() for _ in range(3)]
     assert [summary(e) for e in got] == [("MODIFIED", "a"), ("DELETED", "b"), ("ADDED", "c")]
     assert got[0]["object"] == a2
@@ -289,18 +141,18 @@ async def test_watch_start_at_resource_version_sends_only_later_events(
 async def test_watch_resume_from_last_seen_gets_exactly_the_missed_events(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    path = CM.format(ns="default")
+    path = DEFAULT_CMS
     async with watch(client, path, resourceVersion=current_rv(fake_cluster)) as events:
-        configmap(fake_cluster, "a")
+        seed_configmap(fake_cluster, "a")
         seen = await events.event()
     last = rv_of(seen["object"])
     # missed while disconnected
-    configmap(fake_cluster, "b")
+    seed_configmap(fake_cluster, "b")
     modified = fake_cluster.patch("configmaps", "a", {"data": {"x": "1"}})
     fake_cluster.delete("configmaps", "b")
     async with watch(client, path, resourceVersion=last) as events:
         missed = [await events.event() for _ in range(3)]
-        configmap(fake_cluster, "c")
+        seed_configmap(fake_cluster, "c")
         after = await events.event()
     assert [summary(e) for e in missed] == [("ADDED", "b"), ("MODIFIED", "a"), ("DELETED", "b")]
     assert missed[1]["object"] == modified
@@ -310,9 +162,9 @@ async def test_watch_resume_from_last_seen_gets_exactly_the_missed_events(
 async def test_watch_deleted_event_carries_final_state_with_new_resource_version(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    configmap(fake_cluster, "gone", v="1")
+    seed_configmap(fake_cluster, "gone", v="1")
     last = fake_cluster.patch("configmaps", "gone", {"data": {"v": "final"}})
-    async with watch(client, CM.format(ns="default"), resourceVersion=rv_of(last)) as events:
+    async with watch(client, DEFAULT_CMS, resourceVersion=rv_of(last)) as events:
         fake_cluster.delete("configmaps", "gone")
         event = await events.event()
     assert event["type"] == "DELETED"
@@ -333,14 +185,12 @@ async def test_watch_label_selector_transitions(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
     start = current_rv(fake_cluster)
-    async with watch(
-        client, CM.format(ns="default"), resourceVersion=start, labelSelector="app=web"
-    ) as events:
-        configmap(fake_cluster, "x", labels={"app": "web"}, v="1")
+    async with watch(client, DEFAULT_CMS, resourceVersion=start, labelSelector="app=web") as events:
+        seed_configmap(fake_cluster, "x", labels={"app": "web"}, v="1")
         added = await events.event()
         modified = fake_cluster.patch("configmaps", "x", {"data": {"v": "2"}})
         got_modified = await events.event()
-        configmap(fake_cluster, "other", labels={"app": "db"})  # never matches: no event
+        seed_configmap(fake_cluster, "other", labels={"app": "db"})  # never matches: no event
         leaving = fake_cluster.patch("configmaps", "x", {"metadata": {"labels": {"app": "db"}}})
         left = await events.event()
         fake_cluster.patch("configmaps", "x", {"data": {"v": "3"}})  # outside: no event
@@ -368,8 +218,8 @@ async def test_watch_field_selector_transitions(
         resourceVersion=start,
         fieldSelector="status.phase=Running",
     ) as events:
-        pod(fake_cluster, "p")  # Pending: not selected
-        pod(fake_cluster, "q")
+        seed_pod(fake_cluster, "p")  # Pending: not selected
+        seed_pod(fake_cluster, "q")
         running = fake_cluster.patch_status("pods", "p", {"phase": "Running"})
         became = await events.event()
         done = fake_cluster.patch_status("pods", "p", {"phase": "Succeeded"})
@@ -384,11 +234,11 @@ async def test_watch_field_selector_transitions(
 async def test_watch_field_selector_metadata_name_kubectl_wait(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    configmap(fake_cluster, "target")
-    configmap(fake_cluster, "noise")
+    seed_configmap(fake_cluster, "target")
+    seed_configmap(fake_cluster, "noise")
     async with watch(
         client,
-        CM.format(ns="default"),
+        DEFAULT_CMS,
         resourceVersion="0",
         fieldSelector="metadata.name=target",
         allowWatchBookmarks="true",
@@ -404,17 +254,17 @@ async def test_watch_field_selector_metadata_name_kubectl_wait(
 async def test_watch_namespaced_versus_all_namespaces(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    namespace(fake_cluster, "a")
-    namespace(fake_cluster, "b")
+    seed_namespace(fake_cluster, "a")
+    seed_namespace(fake_cluster, "b")
     start = current_rv(fake_cluster)
     async with (
         watch(client, CM.format(ns="a"), resourceVersion=start) as in_a,
         watch(client, "/api/v1/configmaps", resourceVersion=start) as everywhere,
     ):
-        configmap(fake_cluster, "one", "b")
-        configmap(fake_cluster, "two", "a")
-        configmap(fake_cluster, "three", "b")
-        configmap(fake_cluster, "four", "a")
+        seed_configmap(fake_cluster, "one", "b")
+        seed_configmap(fake_cluster, "two", "a")
+        seed_configmap(fake_cluster, "three", "b")
+        seed_configmap(fake_cluster, "four", "a")
         only_a = await in_a.take(2)
         all_ = [await everywhere.event() for _ in range(4)]
     assert only_a == [("ADDED", "two"), ("ADDED", "four")]
@@ -436,12 +286,12 @@ async def test_watch_timeout_seconds_ends_stream_cleanly(
         t0 = trio.current_time()
         async with watch(
             client,
-            CM.format(ns="default"),
+            DEFAULT_CMS,
             guard=1000,
             resourceVersion=current_rv(cluster),
             timeoutSeconds="30",
         ) as events:
-            configmap(cluster, "early")
+            seed_configmap(cluster, "early")
             assert await events.take(1) == [("ADDED", "early")]
             rest = await events.rest()
         elapsed = trio.current_time() - t0
@@ -459,7 +309,7 @@ async def test_watch_default_timeout_from_cluster_config(
         cluster.http_client(timeout=None) as client,
     ):
         t0 = trio.current_time()
-        async with watch(client, CM.format(ns="default"), guard=1000, **params) as events:
+        async with watch(client, DEFAULT_CMS, guard=1000, **params) as events:
             assert await events.rest() == []
         # timeoutSeconds=0 reads as unset
         assert 45 <= trio.current_time() - t0 < 46
@@ -487,7 +337,7 @@ async def test_watch_bookmarks_periodic_and_before_timeout(
                 times.append(round(trio.current_time() - t0))
                 got.append(event)
                 if len(got) == 1:
-                    configmap(cluster, "unrelated")  # moves the revision on
+                    seed_configmap(cluster, "unrelated")  # moves the revision on
         rv = current_rv(cluster)
     assert times == [10, 20, 30, 33]  # every interval, and 2 s before the deadline
     assert got[0] == {
@@ -513,7 +363,7 @@ async def test_watch_no_bookmarks_without_allow_watch_bookmarks(
         cluster.http_client(timeout=None) as client,
         watch(
             client,
-            CM.format(ns="default"),
+            DEFAULT_CMS,
             guard=1000,
             resourceVersion=current_rv(cluster),
             timeoutSeconds="35",
@@ -528,10 +378,10 @@ async def test_watch_no_bookmarks_without_allow_watch_bookmarks(
 async def test_watch_too_old_resource_version_after_compaction_is_one_410_error(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    old = configmap(fake_cluster, "a")
+    old = seed_configmap(fake_cluster, "a")
     fake_cluster.patch("configmaps", "a", {"data": {"v": "1"}})
     compacted = fake_cluster.compact()
-    async with watch(client, CM.format(ns="default"), resourceVersion=rv_of(old)) as events:
+    async with watch(client, DEFAULT_CMS, resourceVersion=rv_of(old)) as events:
         assert events.response.status_code == 200
         got = await events.rest()
     assert got == [
@@ -544,8 +394,8 @@ async def test_watch_too_old_resource_version_after_compaction_is_one_410_error(
         }
     ]
     # the compaction point itself is still a valid start
-    async with watch(client, CM.format(ns="default"), resourceVersion=str(compacted)) as events:
-        configmap(fake_cluster, "b")
+    async with watch(client, DEFAULT_CMS, resourceVersion=str(compacted)) as events:
+        seed_configmap(fake_cluster, "b")
         assert await events.take(1) == [("ADDED", "b")]
 
 
@@ -556,16 +406,16 @@ async def test_watch_history_window_expires_old_resource_versions(
         open_fake_cluster(history_window=60) as cluster,
         cluster.http_client(timeout=None) as client,
     ):
-        first = configmap(cluster, "a")
+        first = seed_configmap(cluster, "a")
         second = fake_cluster_patch(cluster)
         await trio.sleep(30)
-        async with watch(client, CM.format(ns="default"), resourceVersion=rv_of(first)) as events:
+        async with watch(client, DEFAULT_CMS, resourceVersion=rv_of(first)) as events:
             assert await events.take(1) == [("MODIFIED", "a")]  # still inside the window
         await trio.sleep(31)
-        configmap(cluster, "b")  # the next write forgets history older than the window
-        async with watch(client, CM.format(ns="default"), resourceVersion=rv_of(first)) as events:
+        seed_configmap(cluster, "b")  # the next write forgets history older than the window
+        async with watch(client, DEFAULT_CMS, resourceVersion=rv_of(first)) as events:
             expired = await events.rest()
-        async with watch(client, CM.format(ns="default"), resourceVersion=rv_of(second)) as events:
+        async with watch(client, DEFAULT_CMS, resourceVersion=rv_of(second)) as events:
             assert await events.take(1) == [("ADDED", "b")]
     assert expired == [
         {
@@ -585,32 +435,25 @@ def fake_cluster_patch(cluster: FakeCluster) -> JSON:
 async def test_watch_resource_version_in_the_future_is_504(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    r = await client.get(
-        CM.format(ns="default"), params={"watch": "true", "resourceVersion": "999999"}
-    )
+    r = await client.get(DEFAULT_CMS, params={"watch": "true", "resourceVersion": "999999"})
     assert r.status_code == 504
-    assert r.json() == {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": "Timeout: Too large resource version: 999999, current: "
-        + current_rv(fake_cluster),
-        "reason": "Timeout",
-        "details": {
+    assert r.json() == failure(
+        504,
+        "Timeout",
+        f"Timeout: Too large resource version: 999999, current: {current_rv(fake_cluster)}",
+        {
             "causes": [
                 {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
             ],
             "retryAfterSeconds": 1,
         },
-        "code": 504,
-    }
+    )
 
 
 async def test_watch_invalid_resource_version_is_400_before_streaming(
     client: httpx.AsyncClient,
 ) -> None:
-    r = await client.get(CM.format(ns="default"), params={"watch": "true", "resourceVersion": "x"})
+    r = await client.get(DEFAULT_CMS, params={"watch": "true", "resourceVersion": "x"})
     assert r.status_code == 400
     assert r.json()["reason"] == "BadRequest"
     assert "transfer-encoding" not in r.headers
@@ -622,18 +465,18 @@ async def test_watch_invalid_resource_version_is_400_before_streaming(
 async def test_watch_send_initial_events_then_end_bookmark_then_live(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    b = configmap(fake_cluster, "b")
-    a = configmap(fake_cluster, "a")
+    b = seed_configmap(fake_cluster, "b")
+    a = seed_configmap(fake_cluster, "a")
     snapshot = current_rv(fake_cluster)
     async with watch(
         client,
-        CM.format(ns="default"),
+        DEFAULT_CMS,
         sendInitialEvents="true",
         resourceVersionMatch="NotOlderThan",
         allowWatchBookmarks="true",
     ) as events:
         initial = [await events.event() for _ in range(3)]
-        c = configmap(fake_cluster, "c")
+        c = seed_configmap(fake_cluster, "c")
         live = await events.event()
     assert initial == [
         {"type": "ADDED", "object": a},
@@ -656,12 +499,12 @@ async def test_watch_send_initial_events_then_end_bookmark_then_live(
 async def test_watch_send_initial_events_with_selector_and_resource_version(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    configmap(fake_cluster, "a", labels={"keep": "1"})
-    configmap(fake_cluster, "b")
+    seed_configmap(fake_cluster, "a", labels={"keep": "1"})
+    seed_configmap(fake_cluster, "b")
     start = current_rv(fake_cluster)
     async with watch(
         client,
-        CM.format(ns="default"),
+        DEFAULT_CMS,
         sendInitialEvents="true",
         resourceVersionMatch="NotOlderThan",
         resourceVersion=start,
@@ -678,12 +521,12 @@ async def test_watch_send_initial_events_with_selector_and_resource_version(
 async def test_watch_send_initial_events_false_starts_at_most_recent(
     fake_cluster: FakeCluster, client: httpx.AsyncClient, start: str | None
 ) -> None:
-    configmap(fake_cluster, "old")
+    seed_configmap(fake_cluster, "old")
     params = {"sendInitialEvents": "false", "resourceVersionMatch": "NotOlderThan"}
     if start is not None:
         params["resourceVersion"] = start
-    async with watch(client, CM.format(ns="default"), allowWatchBookmarks="true", **params) as ev:
-        new = configmap(fake_cluster, "new")
+    async with watch(client, DEFAULT_CMS, allowWatchBookmarks="true", **params) as ev:
+        new = seed_configmap(fake_cluster, "new")
         first = await ev.event()
     assert first == {"type": "ADDED", "object": new}  # no initial events, no end bookmark
 
@@ -691,11 +534,11 @@ async def test_watch_send_initial_events_false_starts_at_most_recent(
 async def test_watch_send_initial_events_false_from_resource_version_replays_history(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    start = rv_of(configmap(fake_cluster, "a"))
-    configmap(fake_cluster, "b")
+    start = rv_of(seed_configmap(fake_cluster, "a"))
+    seed_configmap(fake_cluster, "b")
     async with watch(
         client,
-        CM.format(ns="default"),
+        DEFAULT_CMS,
         sendInitialEvents="false",
         resourceVersionMatch="NotOlderThan",
         resourceVersion=start,
@@ -721,9 +564,9 @@ async def test_watch_send_initial_events_false_from_resource_version_replays_his
 async def test_watch_list_options_invalid_is_422(
     client: httpx.AsyncClient, params: dict[str, str], field: str, detail: str
 ) -> None:
-    r = await client.get(CM.format(ns="default"), params={"watch": "true", **params})
+    r = await client.get(DEFAULT_CMS, params={"watch": "true", **params})
     assert r.status_code == 422
-    assert r.json() == list_options_invalid(field, detail)
+    assert r.json() == list_options_invalid(("FieldValueForbidden", field, f"Forbidden: {detail}"))
 
 
 async def test_watch_list_disabled_rejects_send_initial_events() -> None:
@@ -732,7 +575,7 @@ async def test_watch_list_disabled_rejects_send_initial_events() -> None:
         cluster.http_client() as client,
     ):
         r = await client.get(
-            CM.format(ns="default"),
+            DEFAULT_CMS,
             params={
                 "watch": "true",
                 "sendInitialEvents": "true",
@@ -741,9 +584,9 @@ async def test_watch_list_disabled_rejects_send_initial_events() -> None:
             },
         )
     assert r.status_code == 422
+    detail = "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"
     assert r.json() == list_options_invalid(
-        "sendInitialEvents",
-        "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+        ("FieldValueForbidden", "sendInitialEvents", f"Forbidden: {detail}")
     )
 
 
@@ -760,9 +603,9 @@ async def test_watch_table_accept_sends_one_row_tables(
     async with watch(
         client, "/api/v1/namespaces/default/pods", headers=headers, resourceVersion=rv
     ) as events:
-        p1 = pod(fake_cluster, "p1")
+        p1 = seed_pod(fake_cluster, "p1")
         first = await events.event()
-        p2 = pod(fake_cluster, "p2")
+        p2 = seed_pod(fake_cluster, "p2")
         second = await events.event()
     assert [first["type"], second["type"]] == ["ADDED", "ADDED"]
     for event, obj in ((first, p1), (second, p2)):
@@ -791,14 +634,14 @@ async def unregistered(cluster: FakeCluster) -> None:
 async def test_watch_client_disconnect_unregisters_the_watcher(fake_cluster: FakeCluster) -> None:
     bucket = fake_cluster.state.store.bucket(("", "configmaps"))
     async with fake_cluster.http_client(timeout=None) as client:
-        async with watch(client, CM.format(ns="default"), labelSelector="x") as events:
+        async with watch(client, DEFAULT_CMS, labelSelector="x") as events:
             assert events.response.status_code == 200
             assert len(fake_cluster.faults.active_watches()) == 1
             assert len(bucket.watchers) == 1
         # HTTP/1.1: leaving the unfinished response closes its connection
         await unregistered(fake_cluster)
         assert bucket.watchers == set()
-        assert (await client.get(CM.format(ns="default"))).status_code == 200
+        assert (await client.get(DEFAULT_CMS)).status_code == 200
 
 
 async def test_watch_client_disconnect_over_http2_unregisters_the_watcher(
@@ -806,11 +649,11 @@ async def test_watch_client_disconnect_over_http2_unregisters_the_watcher(
 ) -> None:
     bucket = fake_cluster.state.store.bucket(("", "configmaps"))
     async with fake_cluster.http_client(http2=True, timeout=None) as client:
-        async with watch(client, CM.format(ns="default"), labelSelector="x") as events:
+        async with watch(client, DEFAULT_CMS, labelSelector="x") as events:
             assert events.response.http_version == "HTTP/2"
         # httpcore sends no RST_STREAM for an abandoned HTTP/2 response: the stream lives on
         # until the connection closes
-        assert (await client.get(CM.format(ns="default"))).status_code == 200
+        assert (await client.get(DEFAULT_CMS)).status_code == 200
     await unregistered(fake_cluster)
     assert bucket.watchers == set()
 

@@ -10,118 +10,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 import pytest
 import trio
 import trio.testing
+from support import configmap, current_rv, failure, seed_configmap, seed_namespace, watch
 
 from kr8s_trio.testing import FakeCluster, RequestMatcher, open_fake_cluster
 
-JSON = dict[str, Any]
-
-CM = "/api/v1/namespaces/{ns}/configmaps"
-UNAUTHORIZED = {
-    "kind": "Status",
-    "apiVersion": "v1",
-    "metadata": {},
-    "status": "Failure",
-    "message": "Unauthorized",
-    "reason": "Unauthorized",
-    "code": 401,
-}
-
-
-# -- helpers ------------------------------------------------------------------------------------
-
-Chunk = bytes | Exception | None
-
-
-class EventStream:
-    """Watch events read by a pump task; transport errors are handed over, not swallowed."""
-
-    def __init__(self, response: httpx.Response, chunks: trio.MemoryReceiveChannel[Chunk]) -> None:
-        self.response = response
-        self._chunks = chunks
-        self._buffer = b""
-
-    async def next(self) -> JSON | None:
-        """The next event, None at a clean end; raises the transport error of a reset."""
-        while b"\n" not in self._buffer:
-            item = await self._chunks.receive()
-            if isinstance(item, Exception):
-                raise item
-            if item is None:
-                assert self._buffer == b"", "the stream ended inside an event"
-                return None
-            self._buffer += item
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        event: JSON = json.loads(line)
-        return event
-
-    async def event(self) -> JSON:
-        event = await self.next()
-        assert event is not None, "the stream ended early"
-        return event
-
-    async def names(self, n: int) -> list[tuple[str, str]]:
-        return [summary(await self.event()) for _ in range(n)]
-
-
-def summary(event: JSON) -> tuple[str, str]:
-    return event["type"], event["object"].get("metadata", {}).get("name", "")
-
-
-@asynccontextmanager
-async def watch(
-    client: httpx.AsyncClient, path: str, guard: float = 10, **params: str
-) -> AsyncIterator[EventStream]:
-    """A watch on ``path`` read by a pump task cancelled at the end of the block."""
-    send, receive = trio.open_memory_channel[Chunk](math.inf)
-
-    async def pump(task_status: trio.TaskStatus[httpx.Response]) -> None:
-        async with client.stream(
-            "GET", path, params={"watch": "true", **params}, timeout=None
-        ) as response:
-            task_status.started(response)
-            try:
-                async for chunk in response.aiter_raw():
-                    send.send_nowait(chunk)
-            except httpx.TransportError as exc:
-                send.send_nowait(exc)
-                return
-            send.send_nowait(None)
-
-    with trio.fail_after(guard):
-        async with trio.open_nursery() as nursery:
-            response = await nursery.start(pump)
-            assert response.status_code == 200
-            yield EventStream(response, receive)
-            nursery.cancel_scope.cancel()
-
-
-def configmap(cluster: FakeCluster, name: str, ns: str = "default", **data: str) -> JSON:
-    return cluster.create(
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": name, "namespace": ns},
-            "data": data,
-        }
-    )
-
-
-def current_rv(cluster: FakeCluster) -> str:
-    return str(cluster.state.store.revision)
-
-
-@pytest.fixture
-async def client(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with fake_cluster.http_client(timeout=None) as c:
-        yield c
+DEFAULT_CMS = "/api/v1/namespaces/default/configmaps"
+UNAUTHORIZED = failure(401, "Unauthorized", "Unauthorized")
 
 
 # -- status faults --------------------------------------------------------------------------------
@@ -132,9 +32,9 @@ async def test_fail_next_429_is_plain_text_with_retry_after(
 ) -> None:
     fake_cluster.faults.fail_next(429)
     fake_cluster.faults.fail_next(429, retry_after=7)
-    first = await client.get(CM.format(ns="default"))
-    second = await client.get(CM.format(ns="default"))
-    third = await client.get(CM.format(ns="default"))
+    first = await client.get(DEFAULT_CMS)
+    second = await client.get(DEFAULT_CMS)
+    third = await client.get(DEFAULT_CMS)
     for r, after in ((first, "1"), (second, "7")):
         assert r.status_code == 429
         assert r.headers["content-type"] == "text/plain; charset=utf-8"
@@ -161,32 +61,24 @@ async def test_fail_next_5xx_is_a_status_body(
     retry_after: int | None,
 ) -> None:
     fake_cluster.faults.fail_next(code, retry_after=retry_after)
-    r = await client.get(CM.format(ns="default"))
-    expected: JSON = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-    }
+    r = await client.get(DEFAULT_CMS)
     if retry_after is None:
         assert "retry-after" not in r.headers
+        expected = failure(code, reason, message)
     else:
         assert r.headers["retry-after"] == "3"
-        expected["details"] = {"retryAfterSeconds": 3}
-    expected["code"] = code
+        expected = failure(code, reason, message, {"retryAfterSeconds": 3})
     assert r.status_code == code
     assert r.headers["content-type"] == "application/json"
     assert r.json() == expected
-    assert (await client.get(CM.format(ns="default"))).status_code == 200
+    assert (await client.get(DEFAULT_CMS)).status_code == 200
 
 
 async def test_fail_next_count_then_normal_service(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
     fault = fake_cluster.faults.fail_next(503, count=3)
-    codes = [(await client.get(CM.format(ns="default"))).status_code for _ in range(5)]
+    codes = [(await client.get(DEFAULT_CMS)).status_code for _ in range(5)]
     assert codes == [503, 503, 503, 200, 200]
     assert fault.remaining == 0
     assert not fake_cluster.faults.has_armed()
@@ -196,8 +88,8 @@ async def test_fail_next_applies_to_watches_before_streaming(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
     fake_cluster.faults.fail_next(500, verb="watch")
-    listed = await client.get(CM.format(ns="default"))
-    failed = await client.get(CM.format(ns="default"), params={"watch": "true"})
+    listed = await client.get(DEFAULT_CMS)
+    failed = await client.get(DEFAULT_CMS, params={"watch": "true"})
     assert listed.status_code == 200
     assert failed.status_code == 500
     assert failed.json()["reason"] == "InternalError"
@@ -257,9 +149,9 @@ async def test_fail_next_matcher_fields(
     hit: tuple[str, str],
 ) -> None:
     for ns in ("a", "b"):
-        fake_cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-        configmap(fake_cluster, "x", ns)
-        configmap(fake_cluster, "y", ns)
+        seed_namespace(fake_cluster, ns)
+        seed_configmap(fake_cluster, "x", ns)
+        seed_configmap(fake_cluster, "y", ns)
     fake_cluster.faults.fail_next(503, **fields)
     missed = await client.request(*miss)
     got = await client.request(*hit)
@@ -276,9 +168,9 @@ async def test_fail_next_matcher_user(fake_cluster: FakeCluster) -> None:
         fake_cluster.http_client() as admin,
         fake_cluster.http_client(token=token) as alice,
     ):
-        admin_first = await admin.get(CM.format(ns="default"))
-        alice_first = await alice.get(CM.format(ns="default"))
-        alice_second = await alice.get(CM.format(ns="default"))
+        admin_first = await admin.get(DEFAULT_CMS)
+        alice_first = await alice.get(DEFAULT_CMS)
+        alice_second = await alice.get(DEFAULT_CMS)
     assert admin_first.status_code == 200
     assert alice_first.status_code == 429
     assert alice_second.status_code == 200
@@ -290,7 +182,7 @@ async def test_faults_clear_disarms_everything(
     fake_cluster.faults.fail_next(500, count=10)
     fake_cluster.faults.delay_headers(100)
     fake_cluster.faults.clear()
-    r = await client.get(CM.format(ns="default"))
+    r = await client.get(DEFAULT_CMS)
     assert r.status_code == 200
     assert not fake_cluster.faults.has_armed()
 
@@ -303,13 +195,13 @@ async def test_delay_headers_holds_the_response_for_trio_time(
 ) -> None:
     async with open_fake_cluster() as cluster, cluster.http_client(timeout=None) as client:
         cluster.faults.delay_headers(7.5, verb="get", name="slow")
-        configmap(cluster, "slow")
+        seed_configmap(cluster, "slow")
         t0 = trio.current_time()
-        fast = await client.get(CM.format(ns="default") + "/other")  # not matched: no delay
+        fast = await client.get(DEFAULT_CMS + "/other")  # not matched: no delay
         t1 = trio.current_time()
-        slow = await client.get(CM.format(ns="default") + "/slow")
+        slow = await client.get(DEFAULT_CMS + "/slow")
         t2 = trio.current_time()
-        again = await client.get(CM.format(ns="default") + "/slow")
+        again = await client.get(DEFAULT_CMS + "/slow")
         t3 = trio.current_time()
     assert fast.status_code == 404
     assert t1 - t0 < 0.5
@@ -323,13 +215,13 @@ async def test_trickle_body_sends_small_chunks_over_time(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     async with open_fake_cluster() as cluster, cluster.http_client(timeout=None) as client:
-        created = configmap(cluster, "big", payload="x" * 200)
+        created = seed_configmap(cluster, "big", payload="x" * 200)
         expected = json.dumps(created, separators=(",", ":")).encode()
         cluster.faults.trickle_body(chunk_size=50, interval=2.0, name="big")
         t0 = trio.current_time()
         chunks: list[bytes] = []
         arrival: list[float] = []
-        async with client.stream("GET", CM.format(ns="default") + "/big") as response:
+        async with client.stream("GET", DEFAULT_CMS + "/big") as response:
             async for chunk in response.aiter_raw():
                 chunks.append(chunk)
                 arrival.append(trio.current_time() - t0)
@@ -349,14 +241,14 @@ async def test_stall_watch_sends_headers_then_nothing(
         cluster.faults.stall_watch(resource="configmaps")
         async with watch(
             client,
-            CM.format(ns="default"),
+            DEFAULT_CMS,
             guard=10_000,
             resourceVersion=current_rv(cluster),
             allowWatchBookmarks="true",
             timeoutSeconds="30",
         ) as events:
             assert events.response.status_code == 200
-            configmap(cluster, "never-seen")
+            seed_configmap(cluster, "never-seen")
             t0 = trio.current_time()
             with trio.move_on_after(600) as waited:
                 await events.next()
@@ -368,8 +260,8 @@ async def test_stall_watch_sends_headers_then_nothing(
             assert cluster.faults.drop_active_watches() == 1
             assert await events.next() is None
         # the next watch is served normally
-        async with watch(client, CM.format(ns="default"), resourceVersion="0") as events:
-            assert await events.names(1) == [("ADDED", "never-seen")]
+        async with watch(client, DEFAULT_CMS, resourceVersion="0") as events:
+            assert await events.take(1) == [("ADDED", "never-seen")]
 
 
 # -- watch faults ---------------------------------------------------------------------------------
@@ -380,61 +272,47 @@ async def test_drop_watch_after_n_events_eof(
     fake_cluster: FakeCluster, client: httpx.AsyncClient, after: int
 ) -> None:
     fake_cluster.faults.drop_watch(after_events=after, mode="eof")
-    async with watch(
-        client, CM.format(ns="default"), resourceVersion=current_rv(fake_cluster)
-    ) as events:
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as events:
         for i in range(after + 1):
-            configmap(fake_cluster, f"c{i}")
-        got = await events.names(after)
+            seed_configmap(fake_cluster, f"c{i}")
+        got = await events.take(after)
         end = await events.next()
     assert got == [("ADDED", f"c{i}") for i in range(after)]
     assert end is None  # a clean end of the stream, the next event never sent
     # the fault was used up: the next watch lasts
-    async with watch(
-        client, CM.format(ns="default"), resourceVersion=current_rv(fake_cluster)
-    ) as events:
-        configmap(fake_cluster, "later")
-        assert await events.names(1) == [("ADDED", "later")]
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as events:
+        seed_configmap(fake_cluster, "later")
+        assert await events.take(1) == [("ADDED", "later")]
 
 
 async def test_drop_watch_reset_is_a_transport_error(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
     fake_cluster.faults.drop_watch(after_events=1, mode="reset")
-    async with watch(
-        client, CM.format(ns="default"), resourceVersion=current_rv(fake_cluster)
-    ) as events:
-        configmap(fake_cluster, "a")
-        configmap(fake_cluster, "b")
-        got = await events.names(1)
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as events:
+        seed_configmap(fake_cluster, "a")
+        seed_configmap(fake_cluster, "b")
+        got = await events.take(1)
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
             await events.next()
     assert got == [("ADDED", "a")]
     # the server is still serving other connections
-    assert (await client.get(CM.format(ns="default"))).status_code == 200
+    assert (await client.get(DEFAULT_CMS)).status_code == 200
 
 
 async def test_watch_gone_sends_one_410_error_then_eof(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    configmap(fake_cluster, "a")
+    seed_configmap(fake_cluster, "a")
     start = current_rv(fake_cluster)
     fake_cluster.faults.watch_gone(resource="configmaps")
-    async with watch(client, CM.format(ns="default"), resourceVersion=start) as events:
+    async with watch(client, DEFAULT_CMS, resourceVersion=start) as events:
         assert events.response.status_code == 200
         error = await events.next()
         end = await events.next()
     assert error == {
         "type": "ERROR",
-        "object": {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": f"too old resource version: {start} (0)",
-            "reason": "Expired",
-            "code": 410,
-        },
+        "object": failure(410, "Expired", f"too old resource version: {start} (0)"),
     }
     assert end is None
 
@@ -444,11 +322,11 @@ async def test_drop_active_watches_ends_open_watches(
     fake_cluster: FakeCluster, client: httpx.AsyncClient, mode: Literal["eof", "reset"]
 ) -> None:
     async with (
-        watch(client, CM.format(ns="default"), resourceVersion=current_rv(fake_cluster)) as cms,
+        watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as cms,
         watch(client, "/api/v1/namespaces/default/secrets", resourceVersion="0") as secrets,
     ):
-        configmap(fake_cluster, "a")
-        assert await cms.names(1) == [("ADDED", "a")]
+        seed_configmap(fake_cluster, "a")
+        assert await cms.take(1) == [("ADDED", "a")]
         assert len(fake_cluster.faults.active_watches()) == 2
         dropped = fake_cluster.faults.drop_active_watches(mode=mode, resource="configmaps")
         if mode == "eof":
@@ -460,33 +338,23 @@ async def test_drop_active_watches_ends_open_watches(
         fake_cluster.create(
             {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "type": "Opaque"}
         )
-        assert await secrets.names(1) == [("ADDED", "s")]
+        assert await secrets.take(1) == [("ADDED", "s")]
     assert dropped == 1
 
 
 async def test_expire_active_watches_sends_410_error_then_eof(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    async with watch(
-        client, CM.format(ns="default"), resourceVersion=current_rv(fake_cluster)
-    ) as events:
-        configmap(fake_cluster, "a")
-        assert await events.names(1) == [("ADDED", "a")]
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as events:
+        seed_configmap(fake_cluster, "a")
+        assert await events.take(1) == [("ADDED", "a")]
         expired = fake_cluster.faults.expire_active_watches("too old resource version: 1 (9)")
         error = await events.next()
         end = await events.next()
     assert expired == 1
     assert error == {
         "type": "ERROR",
-        "object": {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": "too old resource version: 1 (9)",
-            "reason": "Expired",
-            "code": 410,
-        },
+        "object": failure(410, "Expired", "too old resource version: 1 (9)"),
     }
     assert end is None
 
@@ -494,16 +362,14 @@ async def test_expire_active_watches_sends_410_error_then_eof(
 async def test_compact_makes_a_resuming_watch_get_410(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    async with watch(
-        client, CM.format(ns="default"), resourceVersion=current_rv(fake_cluster)
-    ) as events:
-        configmap(fake_cluster, "a")
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as events:
+        seed_configmap(fake_cluster, "a")
         [seen] = [await events.event()]
-    configmap(fake_cluster, "b")  # missed while disconnected
+    seed_configmap(fake_cluster, "b")  # missed while disconnected
     point = fake_cluster.compact()
     async with watch(
         client,
-        CM.format(ns="default"),
+        DEFAULT_CMS,
         resourceVersion=seen["object"]["metadata"]["resourceVersion"],
     ) as events:
         error = await events.event()
@@ -521,11 +387,11 @@ async def test_compact_makes_a_resuming_watch_get_410(
 async def test_bump_resource_version_conflicts_a_stale_update_and_emits_modified(
     fake_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    path = CM.format(ns="default") + "/x"
-    configmap(fake_cluster, "x", v="1")
+    path = DEFAULT_CMS + "/x"
+    seed_configmap(fake_cluster, "x", v="1")
     mine = (await client.get(path)).json()
     async with watch(
-        client, CM.format(ns="default"), resourceVersion=mine["metadata"]["resourceVersion"]
+        client, DEFAULT_CMS, resourceVersion=mine["metadata"]["resourceVersion"]
     ) as events:
         bumped = fake_cluster.bump_resource_version("configmaps", "x")
         modified = await events.event()
@@ -537,17 +403,13 @@ async def test_bump_resource_version_conflicts_a_stale_update_and_emits_modified
     mine["data"] = {"v": "2"}
     r = await client.put(path, json=mine)
     assert r.status_code == 409
-    assert r.json() == {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": 'Operation cannot be fulfilled on configmaps "x": the object has been '
+    assert r.json() == failure(
+        409,
+        "Conflict",
+        'Operation cannot be fulfilled on configmaps "x": the object has been '
         "modified; please apply your changes to the latest version and try again",
-        "reason": "Conflict",
-        "details": {"name": "x", "kind": "configmaps"},
-        "code": 409,
-    }
+        {"name": "x", "kind": "configmaps"},
+    )
     # a stale optimistic-concurrency patch conflicts as well
     patched = await client.patch(
         path,
@@ -571,10 +433,10 @@ async def test_bump_resource_version_conflicts_a_stale_update_and_emits_modified
 async def test_revoke_token_answers_401(fake_cluster: FakeCluster) -> None:
     token = fake_cluster.add_user("bob")
     async with fake_cluster.http_client(token=token) as bob, fake_cluster.http_client() as admin:
-        before = await bob.get(CM.format(ns="default"))
+        before = await bob.get(DEFAULT_CMS)
         fake_cluster.revoke_token(token)
-        after = await bob.get(CM.format(ns="default"))
-        admin_after = await admin.get(CM.format(ns="default"))
+        after = await bob.get(DEFAULT_CMS)
+        admin_after = await admin.get(DEFAULT_CMS)
     assert before.status_code == 200
     assert after.status_code == 401
     assert after.json() == UNAUTHORIZED
@@ -596,11 +458,11 @@ async def test_token_ttl_expires_with_trio_time(autojump_clock: trio.testing.Moc
     async with open_fake_cluster() as cluster:
         token = cluster.add_user("dave", ttl=60)
         async with cluster.http_client(token=token, timeout=None) as dave:
-            before = await dave.get(CM.format(ns="default"))
+            before = await dave.get(DEFAULT_CMS)
             await trio.sleep(59)
-            still = await dave.get(CM.format(ns="default"))
+            still = await dave.get(DEFAULT_CMS)
             await trio.sleep(2)
-            after = await dave.get(CM.format(ns="default"))
+            after = await dave.get(DEFAULT_CMS)
     assert before.status_code == 200
     assert still.status_code == 200
     assert after.status_code == 401
@@ -624,17 +486,17 @@ async def test_unknown_token_and_missing_credentials_are_401(fake_cluster: FakeC
 async def test_request_log_records_every_request(fake_cluster: FakeCluster) -> None:
     token = fake_cluster.add_user("erin", ["devs"])
     fake_cluster.requests.clear()
-    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "1"}}
+    cm = configmap("x", a="1")
     async with (
         fake_cluster.http_client(timeout=None) as admin,
         fake_cluster.http_client(token=token) as erin,
         fake_cluster.http_client(token="bogus") as bogus,
     ):
-        await admin.get(CM.format(ns="default"), params={"labelSelector": "app in (a,b)"})
-        await admin.post(CM.format(ns="default"), json=cm)
-        await erin.get(CM.format(ns="default") + "/x")
+        await admin.get(DEFAULT_CMS, params={"labelSelector": "app in (a,b)"})
+        await admin.post(DEFAULT_CMS, json=cm)
+        await erin.get(DEFAULT_CMS + "/x")
         await erin.patch(
-            CM.format(ns="default") + "/x",
+            DEFAULT_CMS + "/x",
             content=b'{"data":{"a":"2"}}',
             headers={"Content-Type": "application/merge-patch+json"},
         )
@@ -642,11 +504,11 @@ async def test_request_log_records_every_request(fake_cluster: FakeCluster) -> N
         await bogus.get("/api/v1/namespaces/default")
         await admin.get("/version")
         async with watch(
-            admin, CM.format(ns="default"), resourceVersion="0", fieldSelector="metadata.name=x"
+            admin, DEFAULT_CMS, resourceVersion="0", fieldSelector="metadata.name=x"
         ) as events:
-            assert await events.names(1) == [("ADDED", "x")]
-        await admin.delete(CM.format(ns="default") + "/x")
-        await admin.delete(CM.format(ns="default"), params={"labelSelector": "gone"})
+            assert await events.take(1) == [("ADDED", "x")]
+        await admin.delete(DEFAULT_CMS + "/x")
+        await admin.delete(DEFAULT_CMS, params={"labelSelector": "gone"})
     rows = [
         (
             r.method,
@@ -780,6 +642,6 @@ async def test_request_log_records_faulted_requests_with_their_status(
     fake_cluster.requests.clear()
     fake_cluster.faults.fail_next(429, count=2, verb="list")
     for _ in range(3):
-        await client.get(CM.format(ns="default"))
+        await client.get(DEFAULT_CMS)
     assert [r.status for r in fake_cluster.requests] == [429, 429, 200]
     assert all(r.verb == "list" and r.user == "fake-admin" for r in fake_cluster.requests)

@@ -26,10 +26,9 @@ import yaml
 from kubernetes import client, config, dynamic, watch
 from kubernetes.client import ApiClient, ApiException
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
+from support import JSON, configmap, crd, crd_version, failure, success
 
 from kr8s_trio.testing import FakeClusterThread, Rule, run_fake_cluster_in_thread
-
-JSON = dict[str, Any]
 
 #: bookmarks every 0.2 s, so the one test that waits for a periodic BOOKMARK waits that long
 BOOKMARK_INTERVAL = 0.2
@@ -94,34 +93,10 @@ def ns(core: client.CoreV1Api) -> str:
     return name
 
 
-def failure(code: int, reason: str, message: str, details: JSON | None = None) -> JSON:
-    status: JSON = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-    }
-    if details is not None:
-        status["details"] = details
-    status["code"] = code
-    return status
-
-
 def body_of(exc: pytest.ExceptionInfo[ApiException]) -> JSON:
     body = json.loads(exc.value.body)
     assert isinstance(body, dict)
     return body
-
-
-def configmap(name: str, labels: dict[str, str] | None = None, **data: str) -> JSON:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name, "labels": labels or {}},
-        "data": data,
-    }
 
 
 def pod(name: str, *containers: str) -> client.V1Pod:
@@ -267,14 +242,7 @@ def test_dry_run_create_and_delete_persist_nothing(
     record = cluster.requests.filter(verb="delete", namespace=ns)[-1]
     assert record.query["dryRun"] == ["All"]
     # nothing a dry run did reaches watchers
-    w = watch.Watch()
-    events = collect(
-        w.stream(
-            core.list_namespaced_config_map, ns, resource_version=rv, timeout_seconds=WATCH_CAP
-        ),
-        w,
-        1,
-    )
+    events = config_map_events(core, ns, 1, resource_version=rv, timeout_seconds=WATCH_CAP)
     assert [e["type"] for e in events] == ["ADDED"]
     assert events[0]["object"].metadata.uid != dry.metadata.uid
 
@@ -318,13 +286,7 @@ def test_configmaps_create_read_replace_delete(core: client.CoreV1Api, ns: str) 
     deleted = core.delete_namespaced_config_map("cm", ns)
     # configmaps answer a delete with a Success Status naming what went (the generated
     # method is typed ``object``: the client hands back the decoded JSON)
-    assert deleted == {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Success",
-        "details": {"name": "cm", "kind": "configmaps", "uid": created.metadata.uid},
-    }
+    assert deleted == success({"name": "cm", "kind": "configmaps", "uid": created.metadata.uid})
     assert core.list_namespaced_config_map(ns).items == []
 
 
@@ -702,6 +664,7 @@ def test_list_pagination_expired_continue_is_410_with_a_fresh_token(
 
 
 def collect(stream: Iterator[JSON], w: watch.Watch, count: int) -> list[JSON]:
+    """The first ``count`` events of ``stream``, stopping ``w`` (its Watch) at the last one."""
     events = []
     for event in stream:
         events.append(event)
@@ -710,16 +673,23 @@ def collect(stream: Iterator[JSON], w: watch.Watch, count: int) -> list[JSON]:
     return events
 
 
+def config_map_events(
+    core: client.CoreV1Api, ns: str, count: int, w: watch.Watch | None = None, **kwargs: Any
+) -> list[JSON]:
+    """The first ``count`` events of a watch on the ConfigMaps of ``ns`` (``kwargs`` as for
+    ``list_namespaced_config_map``); pass ``w`` to look at the Watch afterwards."""
+    if w is None:
+        w = watch.Watch()
+    return collect(w.stream(core.list_namespaced_config_map, ns, **kwargs), w, count)
+
+
 def test_watch_streams_added_modified_deleted_in_order(core: client.CoreV1Api, ns: str) -> None:
     rv = list_rv(core, ns)
     created = core.create_namespaced_config_map(ns, configmap("cm", a="1"))
     patched = core.patch_namespaced_config_map("cm", ns, {"data": {"a": "2"}})
     core.delete_namespaced_config_map("cm", ns)
     w = watch.Watch()
-    stream = w.stream(
-        core.list_namespaced_config_map, ns, resource_version=rv, timeout_seconds=WATCH_CAP
-    )
-    events = collect(stream, w, 3)
+    events = config_map_events(core, ns, 3, w, resource_version=rv, timeout_seconds=WATCH_CAP)
     assert [e["type"] for e in events] == ["ADDED", "MODIFIED", "DELETED"]
     assert all(isinstance(e["object"], client.V1ConfigMap) for e in events)
     assert [e["object"].data for e in events] == [{"a": "1"}, {"a": "2"}, {"a": "2"}]
@@ -736,8 +706,7 @@ def test_watch_without_resource_version_starts_with_the_current_state(
 ) -> None:
     core.create_namespaced_config_map(ns, configmap("x"))
     core.create_namespaced_config_map(ns, configmap("y"))
-    w = watch.Watch()
-    events = collect(w.stream(core.list_namespaced_config_map, ns, timeout_seconds=WATCH_CAP), w, 2)
+    events = config_map_events(core, ns, 2, timeout_seconds=WATCH_CAP)
     assert [(e["type"], e["object"].metadata.name) for e in events] == [
         ("ADDED", "x"),
         ("ADDED", "y"),
@@ -748,14 +717,9 @@ def test_watch_resumes_from_a_resource_version(core: client.CoreV1Api, ns: str) 
     core.create_namespaced_config_map(ns, configmap("a"))
     middle = core.create_namespaced_config_map(ns, configmap("b"))
     core.create_namespaced_config_map(ns, configmap("c"))
-    w = watch.Watch()
-    stream = w.stream(
-        core.list_namespaced_config_map,
-        ns,
-        resource_version=middle.metadata.resource_version,
-        timeout_seconds=WATCH_CAP,
+    events = config_map_events(
+        core, ns, 1, resource_version=middle.metadata.resource_version, timeout_seconds=WATCH_CAP
     )
-    events = collect(stream, w, 1)
     assert [(e["type"], e["object"].metadata.name) for e in events] == [("ADDED", "c")]
 
 
@@ -768,11 +732,7 @@ def test_watch_reconnects_from_the_last_event_when_the_server_ends_the_stream(
     # the first watch ends (clean EOF) after one event; without timeout_seconds the client
     # watches again from the resourceVersion of the last event it saw
     cluster.call(lambda c: c.faults.drop_watch(after_events=1, verb="watch", namespace=ns))
-    w = watch.Watch()
-    stream = w.stream(
-        core.list_namespaced_config_map, ns, resource_version=rv, _request_timeout=WATCH_CAP
-    )
-    events = collect(stream, w, 3)
+    events = config_map_events(core, ns, 3, resource_version=rv, _request_timeout=WATCH_CAP)
     assert [e["object"].metadata.name for e in events] == ["a", "b", "c"]
     watches = cluster.requests.filter(verb="watch", namespace=ns)
     assert [r.query["resourceVersion"] for r in watches] == [
@@ -802,15 +762,9 @@ def test_watch_label_selector_transitions(core: client.CoreV1Api, ns: str) -> No
     )
     core.patch_namespaced_config_map("cm", ns, {"metadata": {"labels": {"app": "a"}}})
     core.delete_namespaced_config_map("cm", ns)
-    w = watch.Watch()
-    stream = w.stream(
-        core.list_namespaced_config_map,
-        ns,
-        resource_version=rv,
-        label_selector="app=a",
-        timeout_seconds=WATCH_CAP,
+    events = config_map_events(
+        core, ns, 4, resource_version=rv, label_selector="app=a", timeout_seconds=WATCH_CAP
     )
-    events = collect(stream, w, 4)
     summary = [(e["type"], e["object"].metadata.name, e["object"].data) for e in events]
     assert summary == [
         ("ADDED", "cm", {"v": "1"}),
@@ -827,15 +781,14 @@ def test_watch_field_selector_filters_events(core: client.CoreV1Api, ns: str) ->
     for name in ("a", "b", "c"):
         core.create_namespaced_config_map(ns, configmap(name))
     core.patch_namespaced_config_map("b", ns, {"data": {"k": "v"}})
-    w = watch.Watch()
-    stream = w.stream(
-        core.list_namespaced_config_map,
+    events = config_map_events(
+        core,
         ns,
+        2,
         resource_version=rv,
         field_selector="metadata.name=b",
         timeout_seconds=WATCH_CAP,
     )
-    events = collect(stream, w, 2)
     assert [(e["type"], e["object"].metadata.name) for e in events] == [
         ("ADDED", "b"),
         ("MODIFIED", "b"),
@@ -881,11 +834,7 @@ def test_watch_410_once_is_survived_by_watching_again(
     rv = list_rv(core, ns)
     core.create_namespaced_config_map(ns, configmap("cm"))
     cluster.call(lambda c: c.faults.watch_gone(verb="watch", namespace=ns))
-    w = watch.Watch()
-    stream = w.stream(
-        core.list_namespaced_config_map, ns, resource_version=rv, _request_timeout=WATCH_CAP
-    )
-    events = collect(stream, w, 1)
+    events = config_map_events(core, ns, 1, resource_version=rv, _request_timeout=WATCH_CAP)
     assert [(e["type"], e["object"].metadata.name) for e in events] == [("ADDED", "cm")]
     assert len(cluster.requests.filter(verb="watch", namespace=ns)) == 2
 
@@ -894,14 +843,9 @@ def test_watch_bookmarks_carry_the_resource_version(core: client.CoreV1Api, ns: 
     rv = list_rv(core, ns)
     created = core.create_namespaced_config_map(ns, configmap("cm"))
     w = watch.Watch()
-    stream = w.stream(
-        core.list_namespaced_config_map,
-        ns,
-        resource_version=rv,
-        allow_watch_bookmarks=True,
-        timeout_seconds=WATCH_CAP,
+    events = config_map_events(
+        core, ns, 2, w, resource_version=rv, allow_watch_bookmarks=True, timeout_seconds=WATCH_CAP
     )
-    events = collect(stream, w, 2)
     assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
     bookmark = events[1]["raw_object"]
     assert bookmark["kind"] == "ConfigMap"
@@ -917,16 +861,15 @@ def test_watch_list_ends_initial_events_with_an_annotated_bookmark(
     core.create_namespaced_config_map(ns, configmap("a"))
     core.create_namespaced_config_map(ns, configmap("b"))
     current = list_rv(core, ns)
-    w = watch.Watch()
-    stream = w.stream(
-        core.list_namespaced_config_map,
+    events = config_map_events(
+        core,
         ns,
+        3,
         send_initial_events=True,
         resource_version_match="NotOlderThan",
         allow_watch_bookmarks=True,
         timeout_seconds=WATCH_CAP,
     )
-    events = collect(stream, w, 3)
     assert [e["type"] for e in events] == ["ADDED", "ADDED", "BOOKMARK"]
     bookmark = events[2]["raw_object"]["metadata"]
     assert bookmark["annotations"] == {"k8s.io/initial-events-end": "true"}
@@ -1229,46 +1172,13 @@ def test_namespace_finalize_subresource_releases_a_namespace(core: client.CoreV1
 # -- custom resources -------------------------------------------------------------------------
 
 
-def crd(plural: str, group: str = "example.com") -> JSON:
-    kind = plural[:-1].capitalize()
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": plural, "singular": plural[:-1], "kind": kind},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                    "subresources": {
-                        "status": {},
-                        "scale": {
-                            "specReplicasPath": ".spec.replicas",
-                            "statusReplicasPath": ".status.replicas",
-                            "labelSelectorPath": ".status.selector",
-                        },
-                    },
-                }
-            ],
-        },
-    }
-
-
 @pytest.fixture(scope="module")
 def widgets(api: ApiClient) -> str:
     """A CRD (widgets.example.com, with status and scale subresources) for the module."""
     ext = client.ApiextensionsV1Api(api)
-    created = ext.create_custom_resource_definition(crd("widgets"))
+    created = ext.create_custom_resource_definition(
+        crd("example.com", "widgets", "Widget", crd_version(status_and_scale=True))
+    )
     assert created.metadata.name == "widgets.example.com"
     # the CRD controllers have run by the time the create is answered: no polling needed
     read = ext.read_custom_resource_definition("widgets.example.com")
@@ -1435,7 +1345,9 @@ def test_crd_deletion_removes_custom_objects_and_discovery(
 ) -> None:
     ext = client.ApiextensionsV1Api(api)
     co = client.CustomObjectsApi(api)
-    ext.create_custom_resource_definition(crd("gadgets", "lifecycle.example.com"))
+    ext.create_custom_resource_definition(
+        crd("lifecycle.example.com", "gadgets", "Gadget", crd_version(status_and_scale=True))
+    )
     dyn = dynamic.DynamicClient(api, cache_file=str(tmp_path / "before.json"))
     gadgets = dyn.resources.get(api_version="lifecycle.example.com/v1", kind="Gadget")
     assert gadgets.name == "gadgets"
