@@ -10,20 +10,24 @@ certificate, anonymous), impersonate, apply armed faults, then serve non-resourc
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import trio
 
 from kr8s_trio._core._exceptions import APIError
 from kr8s_trio.testing._auth import RequestAttributes, UserInfo, impersonation_forbidden
+from kr8s_trio.testing._exec import serve_attach, serve_exec
 from kr8s_trio.testing._faults import Fault, RequestRecord
 from kr8s_trio.testing._handlers import StreamingResponse, handle_resource
 from kr8s_trio.testing._http import Request, Response, dumps
+from kr8s_trio.testing._portforward import serve_portforward
 from kr8s_trio.testing._requestinfo import RequestInfo, request_info
 from kr8s_trio.testing._server import Receive, Scope, Send, connection_from_scope
 from kr8s_trio.testing._status import method_not_supported, path_not_found, status_error
 from kr8s_trio.testing._subresources import handle_subresource, handle_virtual
 from kr8s_trio.testing._watch import RESET
+from kr8s_trio.testing._websocket import WebSocket, WebSocketClosed
 
 if TYPE_CHECKING:
     from kr8s_trio.testing._discovery import Discovery
@@ -34,6 +38,14 @@ if TYPE_CHECKING:
 __all__ = ["FakeAPIServerApp"]
 
 _HEALTH = ("/healthz", "/livez", "/readyz")
+
+StreamHandler = Callable[["ClusterState", WebSocket, Request, RequestInfo], Awaitable[None]]
+#: the WebSocket subresources of pods and who serves them
+_STREAMS: dict[str, StreamHandler] = {
+    "exec": serve_exec,
+    "attach": serve_attach,
+    "portforward": serve_portforward,
+}
 #: bodies larger than this are sent in slices of this size (see `FakeAPIServerApp._send`)
 _SEND_SLICE = 256 * 1024
 
@@ -97,11 +109,6 @@ class FakeAPIServerApp:
     # -- http ---------------------------------------------------------------------------------
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
         body = bytearray()
         too_large = False
         while True:
@@ -115,33 +122,9 @@ class FakeAPIServerApp:
                 body += chunk
             if not message.get("more_body", False):
                 break
-        request = Request(
-            method=scope["method"],
-            path=scope["path"],
-            query_string=scope["query_string"].decode("latin-1"),
-            headers=headers,
-            body=bytes(body),
-        )
+        request = _request(scope, scope["method"], bytes(body))
         info = request_info(request.method, request.path, request.param("watch"))
-        record = RequestRecord(
-            method=request.method,
-            path=request.path,
-            query=request.query,
-            verb=info.verb,
-            api_group=info.group,
-            api_version=info.version,
-            resource=info.resource,
-            subresource=info.subresource,
-            namespace=info.namespace,
-            name=info.name,
-            label_selector=request.param("labelSelector"),
-            field_selector=request.param("fieldSelector"),
-            user_agent=request.header("user-agent"),
-            content_type=request.header("content-type"),
-            accept=request.header("accept"),
-            impersonation={k: v for k, v in headers.items() if k.startswith("impersonate-")},
-        )
-        self.state.requests.append(record)
+        record = self._record(request, info)
         connection = connection_from_scope(scope)
         response: Response | StreamingResponse
         try:
@@ -160,6 +143,41 @@ class FakeAPIServerApp:
         else:
             await self._send(response, send, record)
 
+    def _record(self, request: Request, info: RequestInfo) -> RequestRecord:
+        record = RequestRecord(
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            verb=info.verb,
+            api_group=info.group,
+            api_version=info.version,
+            resource=info.resource,
+            subresource=info.subresource,
+            namespace=info.namespace,
+            name=info.name,
+            label_selector=request.param("labelSelector"),
+            field_selector=request.param("fieldSelector"),
+            user_agent=request.header("user-agent"),
+            content_type=request.header("content-type"),
+            accept=request.header("accept"),
+            impersonation={
+                k: v for k, v in request.headers.items() if k.startswith("impersonate-")
+            },
+        )
+        self.state.requests.append(record)
+        return record
+
+    def _authenticate(self, request: Request, scope: Scope, record: RequestRecord) -> UserInfo:
+        """Who is asking (token, client certificate, anonymous), after impersonation."""
+        connection = connection_from_scope(scope)
+        peer = None
+        if connection is not None and connection.peer is not None:
+            peer = (connection.peer.username, connection.peer.groups)
+        user = self.state.authn.authenticate(request.headers, peer)
+        user = self._impersonate(user, scope)
+        record.user = user.username
+        return user
+
     async def _dispatch(
         self,
         request: Request,
@@ -173,12 +191,7 @@ class FakeAPIServerApp:
         ):
             return Response(200, b"ok", "text/plain; charset=utf-8")
         state = self.state
-        peer = None
-        if connection is not None and connection.peer is not None:
-            peer = (connection.peer.username, connection.peer.groups)
-        user = state.authn.authenticate(request.headers, peer)
-        user = self._impersonate(user, scope)
-        record.user = user.username
+        user = self._authenticate(request, scope, record)
         fault = state.faults.take("status", record)
         if fault is not None:
             return _fault_response(fault)
@@ -340,28 +353,63 @@ class FakeAPIServerApp:
     # -- websocket ------------------------------------------------------------------------------
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """exec, attach and port-forward arrive here; the simulated kubelet serves them."""
+        """exec, attach and port-forward: authenticate and authorize like any request (as
+        ``create`` on the subresource, as kube-apiserver does for WebSocket upgrades), then hand
+        the socket to the subresource's handler."""
         message = await receive()
         if message["type"] != "websocket.connect":
             return
-        exc = status_error(
-            400,
-            "BadRequest",
-            "streaming subresources (exec, attach, portforward) are served by the simulated "
-            "kubelet, which is not part of this server",
-        )
-        body = dumps(exc.status)
-        await send(
-            {
-                "type": "websocket.http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "websocket.http.response.body", "body": body, "more_body": False})
+        ws = WebSocket(scope, receive, send)
+        request = _request(scope, "GET", b"")
+        info = request_info("GET", request.path, None)
+        record = self._record(request, info)
+        try:
+            user = self._authenticate(request, scope, record)
+            handler = _STREAMS.get(info.subresource)
+            rt = self.state.registry.get(info.group, info.version, info.resource)
+            if not info.is_resource or rt is None or handler is None or info.name is None:
+                raise status_error(
+                    400,
+                    "BadRequest",
+                    "unable to upgrade connection: WebSocket upgrades are served for the exec, "
+                    "attach and portforward subresources of pods",
+                )
+            self.state.authz.check(
+                user,
+                RequestAttributes(
+                    verb="create",
+                    group=info.group,
+                    resource=info.resource,
+                    subresource=info.subresource,
+                    namespace=info.namespace,
+                    name=info.name,
+                ),
+            )
+            record.status = 101
+            await handler(self.state, ws, request, info)
+        except APIError as exc:
+            record.status = exc.code
+            if not ws.accepted:
+                await ws.reject(exc)
+            else:
+                await ws.close(1011, exc.message[:120])
+        except WebSocketClosed:
+            pass
+
+
+def _request(scope: Scope, method: str, body: bytes) -> Request:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return Request(
+        method=method,
+        path=scope["path"],
+        query_string=scope["query_string"].decode("latin-1"),
+        headers=headers,
+        body=body,
+    )
 
 
 def _method_not_allowed() -> APIError:

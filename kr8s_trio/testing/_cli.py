@@ -32,6 +32,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="reject sendInitialEvents with 422, like a server without the WatchList feature",
     )
     parser.add_argument("--anonymous", action="store_true", help="allow anonymous requests")
+    parser.add_argument(
+        "--no-kubelet",
+        action="store_true",
+        help="do not simulate kubelets (pods are stored, never scheduled or run)",
+    )
+    parser.add_argument(
+        "--no-controllers",
+        action="store_true",
+        help="do not simulate workload controllers (Deployments make no ReplicaSets...)",
+    )
+    parser.add_argument("--nodes", type=int, default=ClusterConfig().nodes, help="simulated nodes")
 
 
 async def serve(
@@ -42,7 +53,12 @@ async def serve(
     Cancellation: the server stops and closes every connection; the kubeconfig file stays.
     """
     config = ClusterConfig(
-        version=args.k8s_version, watch_list=not args.no_watch_list, allow_anonymous=args.anonymous
+        version=args.k8s_version,
+        watch_list=not args.no_watch_list,
+        allow_anonymous=args.anonymous,
+        kubelet=not args.no_kubelet,
+        controllers=not args.no_controllers,
+        nodes=args.nodes,
     )
     async with open_fake_cluster(
         config, host=args.host, port=args.port, kubeconfig_path=args.kubeconfig

@@ -168,6 +168,15 @@ class Controllers:
 
     # -- running ------------------------------------------------------------------------------
 
+    def defer(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` from the drain loop, once the change being committed has reached every
+        watcher and listener. Simulated kubelets and controllers react to changes this way
+        (a store listener must not write: it runs in the middle of a commit)."""
+        self._queue.append(("call", fn))
+
+    def _on_call(self, fn: Callable[[], None]) -> None:
+        fn()
+
     def drain(self) -> None:
         """Process queued reactions (and those they cause) until there are none."""
         if self._draining:

@@ -43,6 +43,13 @@ class ClusterConfig:
         watch_list: serve ``sendInitialEvents`` (the WatchList feature); False answers 422.
         aggregated_discovery: serve aggregated discovery when asked for it.
         allow_anonymous: requests without credentials are ``system:anonymous`` (else 401).
+        kubelet: simulate kubelets: nodes, pods scheduled and run (status, logs, exec, attach,
+            port-forward), graceful deletion completed. False: pods stay as written.
+        controllers: simulate the workload controllers (Deployments, ReplicaSets,
+            ReplicationControllers, StatefulSets, DaemonSets, Jobs).
+        nodes: how many nodes the simulated kubelets run (``node-1``...).
+        pod_start_delay: seconds (trio time) from scheduling until containers run.
+        pod_ready_delay: seconds (trio time) from running until ready.
         seed: seeds UIDs and generated names (None: random).
         start_time: the wall-clock time at trio time zero (None: now).
     """
@@ -54,6 +61,11 @@ class ClusterConfig:
     watch_list: bool = True
     aggregated_discovery: bool = True
     allow_anonymous: bool = False
+    kubelet: bool = True
+    controllers: bool = True
+    nodes: int = 3
+    pod_start_delay: float = 0.0
+    pod_ready_delay: float = 0.0
     seed: int | None = None
     start_time: datetime.datetime | None = None
     max_body_bytes: int = 3 * 1024 * 1024

@@ -52,8 +52,8 @@ async def can_i(client: httpx.AsyncClient, **attributes: str) -> JSON:
 
 
 @pytest.fixture
-async def admin(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with fake_cluster.http_client() as client:
+async def admin(api_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_cluster.http_client() as client:
         yield client
 
 
@@ -61,31 +61,31 @@ async def admin(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_authn_token_user_and_admin(
-    fake_cluster: FakeCluster, admin: httpx.AsyncClient
+    api_cluster: FakeCluster, admin: httpx.AsyncClient
 ) -> None:
     me = await whoami(admin)
     assert me["username"] == "fake-admin"
     assert me["groups"] == ["system:masters", "system:authenticated"]
 
-    token = fake_cluster.add_user("bob", ["dev", "qa"])
-    async with fake_cluster.http_client(token=token) as bob:
+    token = api_cluster.add_user("bob", ["dev", "qa"])
+    async with api_cluster.http_client(token=token) as bob:
         assert await whoami(bob) == {
             "username": "bob",
             "groups": ["dev", "qa", "system:authenticated"],
         }
         assert (await bob.get(f"{CORE}/pods")).status_code == 200
-    assert [r.user for r in fake_cluster.requests][-2:] == ["bob", "bob"]
+    assert [r.user for r in api_cluster.requests][-2:] == ["bob", "bob"]
 
 
 @pytest.mark.parametrize("how", ["revoke", "expire"])
-async def test_authn_revoked_or_expired_token_is_401(fake_cluster: FakeCluster, how: str) -> None:
-    token = fake_cluster.add_user("bob")
-    async with fake_cluster.http_client(token=token) as bob:
+async def test_authn_revoked_or_expired_token_is_401(api_cluster: FakeCluster, how: str) -> None:
+    token = api_cluster.add_user("bob")
+    async with api_cluster.http_client(token=token) as bob:
         assert (await bob.get(f"{CORE}/configmaps")).status_code == 200
         if how == "revoke":
-            fake_cluster.revoke_token(token)
+            api_cluster.revoke_token(token)
         else:
-            fake_cluster.expire_token(token)
+            api_cluster.expire_token(token)
         r = await bob.get(f"{CORE}/configmaps")
     assert r.status_code == 401
     assert r.json() == failure(401, "Unauthorized", "Unauthorized")
@@ -104,8 +104,8 @@ async def test_authn_token_ttl_runs_on_the_cluster_clock(
 
 
 @pytest.mark.parametrize("authorization", ["Bearer not-a-token", "Bearer", "Basic dXNlcjpwYXNz"])
-async def test_authn_bad_credentials_are_401(fake_cluster: FakeCluster, authorization: str) -> None:
-    async with fake_cluster.http_client(token="", headers={"Authorization": authorization}) as c:
+async def test_authn_bad_credentials_are_401(api_cluster: FakeCluster, authorization: str) -> None:
+    async with api_cluster.http_client(token="", headers={"Authorization": authorization}) as c:
         r = await c.get(f"{CORE}/configmaps")
     assert r.status_code == 401
     assert r.json() == failure(401, "Unauthorized", "Unauthorized")
@@ -114,36 +114,34 @@ async def test_authn_bad_credentials_are_401(fake_cluster: FakeCluster, authoriz
 # -- client certificates ------------------------------------------------------------------------
 
 
-async def test_authn_client_certificate_user_and_groups(fake_cluster: FakeCluster) -> None:
-    cert = fake_cluster.issue_client_cert("alice", ["dev"])
-    verify = fake_cluster.ssl_context(client_cert=cert)
-    async with httpx.AsyncClient(base_url=fake_cluster.url, verify=verify) as alice:
+async def test_authn_client_certificate_user_and_groups(api_cluster: FakeCluster) -> None:
+    cert = api_cluster.issue_client_cert("alice", ["dev"])
+    verify = api_cluster.ssl_context(client_cert=cert)
+    async with httpx.AsyncClient(base_url=api_cluster.url, verify=verify) as alice:
         assert await whoami(alice) == {
             "username": "alice",
             "groups": ["dev", "system:authenticated"],
         }
         r = await alice.get(f"{CORE}/configmaps")
         assert r.status_code == 200
-    assert fake_cluster.requests.filter(verb="list")[-1].user == "alice"
+    assert api_cluster.requests.filter(verb="list")[-1].user == "alice"
 
 
-async def test_authn_client_certificate_wins_over_a_bearer_token(fake_cluster: FakeCluster) -> None:
+async def test_authn_client_certificate_wins_over_a_bearer_token(api_cluster: FakeCluster) -> None:
     # kube-apiserver's authenticator union tries x509 before bearer tokens
-    cert = fake_cluster.issue_client_cert("alice", ["dev"])
-    verify = fake_cluster.ssl_context(client_cert=cert)
-    token = fake_cluster.add_user("bob")
+    cert = api_cluster.issue_client_cert("alice", ["dev"])
+    verify = api_cluster.ssl_context(client_cert=cert)
+    token = api_cluster.add_user("bob")
     for authorization in (f"Bearer {token}", "Bearer not-a-token"):
         headers = {"Authorization": authorization}
-        async with httpx.AsyncClient(
-            base_url=fake_cluster.url, verify=verify, headers=headers
-        ) as c:
+        async with httpx.AsyncClient(base_url=api_cluster.url, verify=verify, headers=headers) as c:
             assert (await whoami(c))["username"] == "alice"
 
 
-async def test_authn_cluster_client_certificate_is_an_admin(fake_cluster: FakeCluster) -> None:
-    verify = fake_cluster.ssl_context(client_cert=fake_cluster.client_cert)
-    fake_cluster.set_rules([])
-    async with httpx.AsyncClient(base_url=fake_cluster.url, verify=verify) as client:
+async def test_authn_cluster_client_certificate_is_an_admin(api_cluster: FakeCluster) -> None:
+    verify = api_cluster.ssl_context(client_cert=api_cluster.client_cert)
+    api_cluster.set_rules([])
+    async with httpx.AsyncClient(base_url=api_cluster.url, verify=verify) as client:
         me = await whoami(client)
         assert "system:masters" in me["groups"]
         assert (await client.get("/api/v1/nodes")).status_code == 200
@@ -152,8 +150,8 @@ async def test_authn_cluster_client_certificate_is_an_admin(fake_cluster: FakeCl
 # -- anonymous ----------------------------------------------------------------------------------
 
 
-async def test_authn_anonymous_is_401_by_default(fake_cluster: FakeCluster) -> None:
-    async with fake_cluster.http_client(token="") as anonymous:
+async def test_authn_anonymous_is_401_by_default(api_cluster: FakeCluster) -> None:
+    async with api_cluster.http_client(token="") as anonymous:
         r = await anonymous.get(f"{CORE}/configmaps")
         assert r.status_code == 401
         assert r.json() == failure(401, "Unauthorized", "Unauthorized")
@@ -178,7 +176,7 @@ async def test_authn_anonymous_allowed_is_system_anonymous() -> None:
 
 
 async def test_authn_impersonation_of_user_groups_and_extra(
-    fake_cluster: FakeCluster, admin: httpx.AsyncClient
+    api_cluster: FakeCluster, admin: httpx.AsyncClient
 ) -> None:
     headers = [
         ("Impersonate-User", "jane"),
@@ -194,7 +192,7 @@ async def test_authn_impersonation_of_user_groups_and_extra(
         "groups": ["dev", "ops", "system:authenticated"],
         "extra": {"scopes": ["view"]},
     }
-    record = fake_cluster.requests.filter(resource="selfsubjectreviews")[-1]
+    record = api_cluster.requests.filter(resource="selfsubjectreviews")[-1]
     assert record.user == "jane"
     assert record.impersonation == {
         "impersonate-user": "jane",
@@ -203,10 +201,10 @@ async def test_authn_impersonation_of_user_groups_and_extra(
     }
 
 
-async def test_authn_impersonation_needs_permission(fake_cluster: FakeCluster) -> None:
-    token = fake_cluster.add_user("alice")
-    fake_cluster.set_rules([Rule(users=("alice",), verbs=("list",), resources=("pods",))])
-    async with fake_cluster.http_client(token=token) as alice:
+async def test_authn_impersonation_needs_permission(api_cluster: FakeCluster) -> None:
+    token = api_cluster.add_user("alice")
+    api_cluster.set_rules([Rule(users=("alice",), verbs=("list",), resources=("pods",))])
+    async with api_cluster.http_client(token=token) as alice:
         r = await alice.get(f"{CORE}/pods", headers={"Impersonate-User": "root"})
         assert r.status_code == 403
         assert r.json() == forbidden(
@@ -214,7 +212,7 @@ async def test_authn_impersonation_needs_permission(fake_cluster: FakeCluster) -
             {"name": "root", "kind": "users"},
             'User "alice" cannot impersonate resource "users" in API group "" at the cluster scope',
         )
-        fake_cluster.set_rules(
+        api_cluster.set_rules(
             [
                 Rule(users=("alice",), verbs=("list",), resources=("pods",)),
                 Rule(users=("alice",), verbs=("impersonate",), resources=("users",)),
@@ -234,12 +232,12 @@ async def test_authn_impersonation_needs_permission(fake_cluster: FakeCluster) -
 
 @pytest.fixture
 async def alice(
-    fake_cluster: FakeCluster, admin: httpx.AsyncClient
+    api_cluster: FakeCluster, admin: httpx.AsyncClient
 ) -> AsyncIterator[httpx.AsyncClient]:
     """alice may get and list pods in default, nothing else."""
     assert (await admin.post(f"{CORE}/pods", json=pod("web"))).status_code == 201
-    token = fake_cluster.add_user("alice", ["dev"])
-    fake_cluster.set_rules(
+    token = api_cluster.add_user("alice", ["dev"])
+    api_cluster.set_rules(
         [
             Rule(
                 users=("alice",),
@@ -249,7 +247,7 @@ async def alice(
             )
         ]
     )
-    async with fake_cluster.http_client(token=token) as client:
+    async with api_cluster.http_client(token=token) as client:
         yield client
 
 
@@ -337,21 +335,21 @@ async def test_authz_forbidden_named_request(alice: httpx.AsyncClient) -> None:
 
 
 async def test_authz_masters_and_clearing_the_rules(
-    fake_cluster: FakeCluster, alice: httpx.AsyncClient, admin: httpx.AsyncClient
+    api_cluster: FakeCluster, alice: httpx.AsyncClient, admin: httpx.AsyncClient
 ) -> None:
     assert (await admin.get("/api/v1/nodes")).status_code == 200
     assert (await alice.get("/api/v1/nodes")).status_code == 403
-    fake_cluster.set_rules(None)
+    api_cluster.set_rules(None)
     assert (await alice.get("/api/v1/nodes")).status_code == 200
 
 
-async def test_authz_group_rules_apply_to_members(fake_cluster: FakeCluster) -> None:
-    fake_cluster.set_rules([Rule(groups=("viewers",), verbs=("list",))])
-    member = fake_cluster.add_user("m", ["viewers"])
-    other = fake_cluster.add_user("o", ["doers"])
+async def test_authz_group_rules_apply_to_members(api_cluster: FakeCluster) -> None:
+    api_cluster.set_rules([Rule(groups=("viewers",), verbs=("list",))])
+    member = api_cluster.add_user("m", ["viewers"])
+    other = api_cluster.add_user("o", ["doers"])
     async with (
-        fake_cluster.http_client(token=member) as m,
-        fake_cluster.http_client(token=other) as o,
+        api_cluster.http_client(token=member) as m,
+        api_cluster.http_client(token=other) as o,
     ):
         assert (await m.get("/api/v1/nodes")).status_code == 200
         assert (await m.get(f"{CORE}/secrets")).status_code == 200
@@ -393,9 +391,9 @@ async def test_authz_self_subject_access_review_without_rules_allows(
 
 
 async def test_authn_token_review_of_valid_and_invalid_tokens(
-    fake_cluster: FakeCluster, admin: httpx.AsyncClient
+    api_cluster: FakeCluster, admin: httpx.AsyncClient
 ) -> None:
-    token = fake_cluster.add_user("carol", ["dev"])
+    token = api_cluster.add_user("carol", ["dev"])
     body = {
         "apiVersion": "authentication.k8s.io/v1",
         "kind": "TokenReview",
@@ -418,7 +416,7 @@ async def test_authn_token_review_of_valid_and_invalid_tokens(
     assert status.get("authenticated", False) is False
     assert status["user"] == {}
 
-    fake_cluster.revoke_token(token)
+    api_cluster.revoke_token(token)
     body["spec"] = {"token": token}
     r = await admin.post(f"{AUTHN}/tokenreviews", json=body)
     assert r.json()["status"].get("authenticated", False) is False
@@ -429,8 +427,8 @@ async def test_authn_token_review_of_valid_and_invalid_tokens(
 # -- HTTP/2 -------------------------------------------------------------------------------------
 
 
-async def test_http2_crud_and_errors(fake_cluster: FakeCluster) -> None:
-    async with fake_cluster.http_client(http2=True) as client:
+async def test_http2_crud_and_errors(api_cluster: FakeCluster) -> None:
+    async with api_cluster.http_client(http2=True) as client:
         r = await client.post(f"{CORE}/configmaps", json=configmap("h2", k="v"))
         assert (r.status_code, r.http_version) == (201, "HTTP/2")
         r = await client.get(f"{CORE}/configmaps/h2")
@@ -449,6 +447,6 @@ async def test_http2_crud_and_errors(fake_cluster: FakeCluster) -> None:
         assert r.json() == failure(
             404, "NotFound", 'configmaps "h2" not found', {"name": "h2", "kind": "configmaps"}
         )
-    async with fake_cluster.http_client(http2=False) as client:
+    async with api_cluster.http_client(http2=False) as client:
         r = await client.get(f"{CORE}/configmaps")
         assert r.http_version == "HTTP/1.1"

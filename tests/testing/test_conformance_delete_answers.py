@@ -14,9 +14,9 @@ def _pod(name: str, **spec: object) -> dict[str, object]:
     }
 
 
-async def test_deletecollection_answers_with_the_items_as_listed(fake_cluster: FakeCluster) -> None:
-    before = [fake_cluster.create(_pod(f"p{i}")) for i in range(2)]
-    async with fake_cluster.http_client() as http:
+async def test_deletecollection_answers_with_the_items_as_listed(api_cluster: FakeCluster) -> None:
+    before = [api_cluster.create(_pod(f"p{i}")) for i in range(2)]
+    async with api_cluster.http_client() as http:
         response = await http.delete(
             "/api/v1/namespaces/default/pods", params={"labelSelector": "batch=b"}
         )
@@ -27,13 +27,13 @@ async def test_deletecollection_answers_with_the_items_as_listed(fake_cluster: F
     assert [(p["metadata"]["name"], p["metadata"]["resourceVersion"]) for p in body["items"]] == [
         (p["metadata"]["name"], p["metadata"]["resourceVersion"]) for p in before
     ]
-    assert fake_cluster.list("pods", "default") == []
+    assert api_cluster.list("pods", "default") == []
 
 
-async def test_graceful_deletion_bumps_generation(fake_cluster: FakeCluster) -> None:
-    created = fake_cluster.create(_pod("bound", nodeName="node-1"))
+async def test_graceful_deletion_bumps_generation(api_cluster: FakeCluster) -> None:
+    created = api_cluster.create(_pod("bound", nodeName="node-1"))
     assert created["metadata"]["generation"] == 1
-    async with fake_cluster.http_client() as http:
+    async with api_cluster.http_client() as http:
         response = await http.delete("/api/v1/namespaces/default/pods/bound")
     assert response.status_code == 200
     meta = response.json()["metadata"]

@@ -52,8 +52,8 @@ def decode_token(value: str) -> JSON:
 # -- pre-created namespaces ---------------------------------------------------------------------
 
 
-async def test_namespaces_four_precreated_active(fake_cluster: FakeCluster) -> None:
-    async with fake_cluster.http_client() as client:
+async def test_namespaces_four_precreated_active(api_cluster: FakeCluster) -> None:
+    async with api_cluster.http_client() as client:
         r = await list_(client, "/api/v1/namespaces")
     assert r.status_code == 200
     body = r.json()
@@ -104,13 +104,13 @@ LABELLED = {
     ],
 )
 async def test_label_selector_operator_matches_like_apiserver(
-    fake_cluster: FakeCluster, selector: str, expected: str
+    api_cluster: FakeCluster, selector: str, expected: str
 ) -> None:
-    seed_namespace(fake_cluster, "sel")
+    seed_namespace(api_cluster, "sel")
     for name, labels in LABELLED.items():
-        seed_configmap(fake_cluster, name, "sel", labels)
-    seed_configmap(fake_cluster, "elsewhere", "default", {"env": "prod", "tier": "web", "ver": "3"})
-    async with fake_cluster.http_client() as client:
+        seed_configmap(api_cluster, name, "sel", labels)
+    seed_configmap(api_cluster, "elsewhere", "default", {"env": "prod", "tier": "web", "ver": "3"})
+    async with api_cluster.http_client() as client:
         r = await list_(client, CM_PATH.format(ns="sel"), labelSelector=selector)
     assert r.status_code == 200, r.text
     assert names(r.json()) == list(expected)
@@ -132,9 +132,9 @@ async def test_label_selector_operator_matches_like_apiserver(
     ],
 )
 async def test_label_selector_parse_error_is_400(
-    fake_cluster: FakeCluster, selector: str, message: str
+    api_cluster: FakeCluster, selector: str, message: str
 ) -> None:
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         r = await list_(client, CM_PATH.format(ns="default"), labelSelector=selector)
     assert r.status_code == 400
     assert r.headers["content-type"] == "application/json"
@@ -145,14 +145,14 @@ async def test_label_selector_parse_error_is_400(
 
 
 @pytest.fixture
-async def pods(fake_cluster: FakeCluster) -> FakeCluster:
-    seed_namespace(fake_cluster, "fs")
-    seed_pod(fake_cluster, "p1", "fs", node="n1")
-    seed_pod(fake_cluster, "p2", "fs", node="n2")
-    seed_pod(fake_cluster, "p3", "fs")
-    seed_pod(fake_cluster, "q1", "default", node="n1")
-    fake_cluster.patch_status("pods", "p1", {"phase": "Running"}, namespace="fs")
-    return fake_cluster
+async def pods(api_cluster: FakeCluster) -> FakeCluster:
+    seed_namespace(api_cluster, "fs")
+    seed_pod(api_cluster, "p1", "fs", node="n1")
+    seed_pod(api_cluster, "p2", "fs", node="n2")
+    seed_pod(api_cluster, "p3", "fs")
+    seed_pod(api_cluster, "q1", "default", node="n1")
+    api_cluster.patch_status("pods", "p1", {"phase": "Running"}, namespace="fs")
+    return api_cluster
 
 
 @pytest.mark.parametrize(
@@ -183,14 +183,14 @@ async def test_field_selector_pods(
 
 
 async def test_field_selector_secret_type_with_escaped_comma_and_equals(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
 ) -> None:
     for name, type_ in [("s1", "example.com/a,b=c"), ("s2", "Opaque"), ("s3", "example.com/a")]:
-        fake_cluster.create(
+        api_cluster.create(
             {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": type_}
         )
     path = "/api/v1/namespaces/default/secrets"
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         escaped = await list_(client, path, fieldSelector=r"type=example.com/a\,b\=c")
         opaque = await list_(client, path, fieldSelector="type=Opaque")
         not_opaque = await list_(client, path, fieldSelector="type!=Opaque")
@@ -208,9 +208,9 @@ async def test_field_selector_secret_type_with_escaped_comma_and_equals(
     )
 
 
-async def test_field_selector_events_involved_object(fake_cluster: FakeCluster) -> None:
+async def test_field_selector_events_involved_object(api_cluster: FakeCluster) -> None:
     for name, target in [("e1", "web-1"), ("e2", "web-2")]:
-        fake_cluster.create(
+        api_cluster.create(
             {
                 "apiVersion": "v1",
                 "kind": "Event",
@@ -222,7 +222,7 @@ async def test_field_selector_events_involved_object(fake_cluster: FakeCluster) 
             }
         )
     path = "/api/v1/namespaces/default/events"
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         # kubectl describe's selector
         one = await list_(
             client,
@@ -234,9 +234,9 @@ async def test_field_selector_events_involved_object(fake_cluster: FakeCluster) 
     assert names(kind.json()) == ["e1", "e2"]
 
 
-async def test_field_selector_nodes_unschedulable(fake_cluster: FakeCluster) -> None:
-    fake_cluster.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}})
-    fake_cluster.create(
+async def test_field_selector_nodes_unschedulable(api_cluster: FakeCluster) -> None:
+    api_cluster.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}})
+    api_cluster.create(
         {
             "apiVersion": "v1",
             "kind": "Node",
@@ -244,7 +244,7 @@ async def test_field_selector_nodes_unschedulable(fake_cluster: FakeCluster) -> 
             "spec": {"unschedulable": True},
         }
     )
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         cordoned = await list_(client, "/api/v1/nodes", fieldSelector="spec.unschedulable=true")
         free = await list_(client, "/api/v1/nodes", fieldSelector="spec.unschedulable=false")
         not_free = await list_(client, "/api/v1/nodes", fieldSelector="spec.unschedulable!=false")
@@ -253,17 +253,17 @@ async def test_field_selector_nodes_unschedulable(fake_cluster: FakeCluster) -> 
     assert names(not_free.json()) == ["n2"]
 
 
-async def test_field_selector_namespaces_status_phase(fake_cluster: FakeCluster) -> None:
-    seed_namespace(fake_cluster, "doomed")
-    fake_cluster.create(
+async def test_field_selector_namespaces_status_phase(api_cluster: FakeCluster) -> None:
+    seed_namespace(api_cluster, "doomed")
+    api_cluster.create(
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {"name": "held", "namespace": "doomed", "finalizers": ["example.com/x"]},
         }
     )
-    fake_cluster.delete("namespaces", "doomed", None)
-    async with fake_cluster.http_client() as client:
+    api_cluster.delete("namespaces", "doomed", None)
+    async with api_cluster.http_client() as client:
         terminating = await list_(
             client, "/api/v1/namespaces", fieldSelector="status.phase=Terminating"
         )
@@ -288,20 +288,20 @@ async def test_field_selector_namespaces_status_phase(fake_cluster: FakeCluster)
     ],
 )
 async def test_field_selector_unsupported_field_is_400(
-    fake_cluster: FakeCluster, path: str, selector: str, field: str
+    api_cluster: FakeCluster, path: str, selector: str, field: str
 ) -> None:
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         r = await list_(client, path, fieldSelector=selector)
     assert r.status_code == 400
     assert r.json() == failure(400, "BadRequest", f"field label not supported: {field}")
 
 
 async def test_field_selector_unsupported_on_default_kinds_names_the_defaults(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
 ) -> None:
     # kinds without their own field label conversion use apimachinery's default one, which
     # also accepts metadata.namespace on cluster-scoped kinds (where it is always "")
-    fake_cluster.create(
+    api_cluster.create(
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRole",
@@ -310,7 +310,7 @@ async def test_field_selector_unsupported_on_default_kinds_names_the_defaults(
         }
     )
     roles = "/apis/rbac.authorization.k8s.io/v1/clusterroles"
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         r = await list_(client, CM_PATH.format(ns="default"), fieldSelector="data.x=1")
         empty_ns = await list_(client, roles, fieldSelector="metadata.namespace=")
         some_ns = await list_(client, roles, fieldSelector="metadata.namespace=default")
@@ -327,15 +327,15 @@ async def test_field_selector_unsupported_on_default_kinds_names_the_defaults(
 # -- pagination ---------------------------------------------------------------------------------
 
 
-async def test_pagination_returns_every_item_once_in_key_order(fake_cluster: FakeCluster) -> None:
-    seed_namespace(fake_cluster, "pg")
-    seed_namespace(fake_cluster, "ph")
+async def test_pagination_returns_every_item_once_in_key_order(api_cluster: FakeCluster) -> None:
+    seed_namespace(api_cluster, "pg")
+    seed_namespace(api_cluster, "ph")
     for i in (4, 0, 6, 2, 1, 5, 3):
-        seed_configmap(fake_cluster, f"cm-{i}", "pg")
-    seed_configmap(fake_cluster, "cm-x", "ph")  # a neighbour namespace must not leak in
+        seed_configmap(api_cluster, f"cm-{i}", "pg")
+    seed_configmap(api_cluster, "cm-x", "ph")  # a neighbour namespace must not leak in
     path = CM_PATH.format(ns="pg")
     pages: list[JSON] = []
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         r = await list_(client, path, limit="3")
         pages.append(r.json())
         while cont := pages[-1]["metadata"].get("continue"):
@@ -358,13 +358,13 @@ async def test_pagination_returns_every_item_once_in_key_order(fake_cluster: Fak
     }
 
 
-async def test_pagination_all_namespaces_matches_unpaged_list(fake_cluster: FakeCluster) -> None:
+async def test_pagination_all_namespaces_matches_unpaged_list(api_cluster: FakeCluster) -> None:
     for ns in ("n1", "n2", "n3"):
-        seed_namespace(fake_cluster, ns)
+        seed_namespace(api_cluster, ns)
         for i in range(3):
-            seed_configmap(fake_cluster, f"c{i}", ns)
+            seed_configmap(api_cluster, f"c{i}", ns)
     seen: list[tuple[str, str]] = []
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         full = (await list_(client, "/api/v1/configmaps")).json()
         params: dict[str, str] = {"limit": "2"}
         while True:
@@ -381,16 +381,16 @@ async def test_pagination_all_namespaces_matches_unpaged_list(fake_cluster: Fake
 
 
 async def test_pagination_later_pages_serve_the_first_page_snapshot(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
 ) -> None:
-    path = numbered_configmaps(fake_cluster, "pg", 6, v="old")
-    async with fake_cluster.http_client() as client:
+    path = numbered_configmaps(api_cluster, "pg", 6, v="old")
+    async with api_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="2")).json()
         # writes between pages: a new object, a deletion, a modification, all after page 1
-        seed_configmap(fake_cluster, "cm-5a", "pg", v="new")
-        seed_configmap(fake_cluster, "cm-0a", "pg", v="new")  # sorts inside page 1's range
-        fake_cluster.delete("configmaps", "cm-3", "pg")
-        fake_cluster.patch("configmaps", "cm-4", {"data": {"v": "new"}}, namespace="pg")
+        seed_configmap(api_cluster, "cm-5a", "pg", v="new")
+        seed_configmap(api_cluster, "cm-0a", "pg", v="new")  # sorts inside page 1's range
+        api_cluster.delete("configmaps", "cm-3", "pg")
+        api_cluster.patch("configmaps", "cm-4", {"data": {"v": "new"}}, namespace="pg")
         page2 = await list_(client, path, limit="2", **{"continue": page1["metadata"]["continue"]})
         page2_body = page2.json()
         page3 = (
@@ -410,13 +410,13 @@ async def test_pagination_later_pages_serve_the_first_page_snapshot(
 
 
 async def test_pagination_with_selector_has_no_remaining_item_count(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
 ) -> None:
-    seed_namespace(fake_cluster, "pg")
+    seed_namespace(api_cluster, "pg")
     for i in range(6):
-        seed_configmap(fake_cluster, f"cm-{i}", "pg", {"odd": str(i % 2)})
+        seed_configmap(api_cluster, f"cm-{i}", "pg", {"odd": str(i % 2)})
     path = CM_PATH.format(ns="pg")
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="2", labelSelector="odd=1")).json()
         page2 = (
             await list_(
@@ -436,10 +436,10 @@ async def test_pagination_with_selector_has_no_remaining_item_count(
 
 
 async def test_pagination_limit_larger_than_collection_has_no_continue(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
 ) -> None:
-    path = numbered_configmaps(fake_cluster, "pg", 3)
-    async with fake_cluster.http_client() as client:
+    path = numbered_configmaps(api_cluster, "pg", 3)
+    async with api_cluster.http_client() as client:
         exact = (await list_(client, path, limit="3")).json()
         larger = (await list_(client, path, limit="50")).json()
     for body in (exact, larger):
@@ -467,9 +467,9 @@ async def test_pagination_limit_larger_than_collection_has_no_continue(
     ],
 )
 async def test_pagination_invalid_continue_token_is_400(
-    fake_cluster: FakeCluster, value: str, why: str
+    api_cluster: FakeCluster, value: str, why: str
 ) -> None:
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         r = await list_(client, CM_PATH.format(ns="default"), **{"continue": value})
     assert r.status_code == 400
     message = f"invalid continue token: continue key is not valid: {why}"
@@ -477,10 +477,10 @@ async def test_pagination_invalid_continue_token_is_400(
 
 
 async def test_pagination_continue_with_resource_version_is_400(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
 ) -> None:
-    path = numbered_configmaps(fake_cluster, "pg", 3)
-    async with fake_cluster.http_client() as client:
+    path = numbered_configmaps(api_cluster, "pg", 3)
+    async with api_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="1")).json()
         cont = page1["metadata"]["continue"]
         rv = page1["metadata"]["resourceVersion"]
@@ -504,15 +504,15 @@ EXPIRED_CONTINUE = (
 
 
 async def test_pagination_expired_token_is_410_with_fresh_token_from_latest(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
 ) -> None:
-    path = numbered_configmaps(fake_cluster, "pg", 5, v="old")
-    async with fake_cluster.http_client() as client:
+    path = numbered_configmaps(api_cluster, "pg", 5, v="old")
+    async with api_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="2")).json()
-        fake_cluster.delete("configmaps", "cm-2", "pg")
-        fake_cluster.patch("configmaps", "cm-3", {"data": {"v": "new"}}, namespace="pg")
-        fake_cluster.compact()
-        seed_configmap(fake_cluster, "cm-9", "pg", v="new")
+        api_cluster.delete("configmaps", "cm-2", "pg")
+        api_cluster.patch("configmaps", "cm-3", {"data": {"v": "new"}}, namespace="pg")
+        api_cluster.compact()
+        seed_configmap(api_cluster, "cm-9", "pg", v="new")
         expired = await list_(
             client, path, limit="2", **{"continue": page1["metadata"]["continue"]}
         )
@@ -528,7 +528,7 @@ async def test_pagination_expired_token_is_410_with_fresh_token_from_latest(
     # the fresh token continues after the last item seen, from the latest state
     assert names(resumed) == ["cm-3", "cm-4"]
     assert resumed["items"][0]["data"] == {"v": "new"}
-    latest = str(fake_cluster.state.store.revision)
+    latest = str(api_cluster.state.store.revision)
     assert resumed["metadata"]["resourceVersion"] == latest
     # the following pages are pinned to the revision the resumed page was read at
     assert decode_token(resumed["metadata"]["continue"])["rv"] == int(latest)
@@ -537,25 +537,25 @@ async def test_pagination_expired_token_is_410_with_fresh_token_from_latest(
 
 
 async def test_pagination_compaction_at_the_token_revision_keeps_it_valid(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
 ) -> None:
     # like etcd: compacting at revision R forgets revisions before R, R itself stays readable
-    path = numbered_configmaps(fake_cluster, "pg", 3)
-    async with fake_cluster.http_client() as client:
+    path = numbered_configmaps(api_cluster, "pg", 3)
+    async with api_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="2")).json()
         token_rv = int(page1["metadata"]["resourceVersion"])
-        assert fake_cluster.state.store.compact(token_rv) == token_rv
+        assert api_cluster.state.store.compact(token_rv) == token_rv
         page2 = await list_(client, path, limit="2", **{"continue": page1["metadata"]["continue"]})
     assert page2.status_code == 200
     assert names(page2.json()) == ["cm-2"]
 
 
-async def test_pagination_expire_continue_tokens_without_writes(fake_cluster: FakeCluster) -> None:
+async def test_pagination_expire_continue_tokens_without_writes(api_cluster: FakeCluster) -> None:
     # the fault expires every token handed out so far, even with no write since
-    path = numbered_configmaps(fake_cluster, "px", 3)
-    async with fake_cluster.http_client() as client:
+    path = numbered_configmaps(api_cluster, "px", 3)
+    async with api_cluster.http_client() as client:
         page1 = (await list_(client, path, limit="2")).json()
-        fake_cluster.expire_continue_tokens()
+        api_cluster.expire_continue_tokens()
         expired = await list_(
             client, path, limit="2", **{"continue": page1["metadata"]["continue"]}
         )
@@ -575,16 +575,16 @@ HISTORY_PATH = CM_PATH.format(ns="rv")
 
 
 @pytest.fixture
-async def history(fake_cluster: FakeCluster) -> tuple[FakeCluster, str]:
+async def history(api_cluster: FakeCluster) -> tuple[FakeCluster, str]:
     """Namespace "rv" with a, b at resourceVersion N, then c created and a deleted after N."""
-    seed_namespace(fake_cluster, "rv")
-    seed_configmap(fake_cluster, "a", "rv")
-    b = seed_configmap(fake_cluster, "b", "rv", v="1")
+    seed_namespace(api_cluster, "rv")
+    seed_configmap(api_cluster, "a", "rv")
+    b = seed_configmap(api_cluster, "b", "rv", v="1")
     rv = b["metadata"]["resourceVersion"]
-    seed_configmap(fake_cluster, "c", "rv")
-    fake_cluster.delete("configmaps", "a", "rv")
-    fake_cluster.patch("configmaps", "b", {"data": {"v": "2"}}, namespace="rv")
-    return fake_cluster, rv
+    seed_configmap(api_cluster, "c", "rv")
+    api_cluster.delete("configmaps", "a", "rv")
+    api_cluster.patch("configmaps", "b", {"data": {"v": "2"}}, namespace="rv")
+    return api_cluster, rv
 
 
 async def test_resource_version_unset_and_zero_serve_latest(
@@ -732,9 +732,9 @@ async def test_resource_version_match_exact_compacted_is_410(
     ],
 )
 async def test_resource_version_match_invalid_list_options_is_422(
-    fake_cluster: FakeCluster, params: dict[str, str], errors: list[tuple[str, str, str]]
+    api_cluster: FakeCluster, params: dict[str, str], errors: list[tuple[str, str, str]]
 ) -> None:
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         r = await list_(client, CM_PATH.format(ns="default"), **params)
     assert r.status_code == 422
     assert r.json() == list_options_invalid(*errors)
@@ -750,11 +750,11 @@ async def test_resource_version_match_invalid_list_options_is_422(
     ],
 )
 async def test_resource_version_in_the_future_is_504_too_large(
-    fake_cluster: FakeCluster, params: dict[str, str]
+    api_cluster: FakeCluster, params: dict[str, str]
 ) -> None:
-    async with fake_cluster.http_client() as client:
+    async with api_cluster.http_client() as client:
         r = await list_(client, CM_PATH.format(ns="default"), **params)
-    current = fake_cluster.state.store.revision
+    current = api_cluster.state.store.revision
     assert r.status_code == 504
     assert r.headers["retry-after"] == "1"
     assert r.json() == failure(
@@ -771,10 +771,8 @@ async def test_resource_version_in_the_future_is_504_too_large(
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "1.5"])
-async def test_resource_version_invalid_string_is_400(
-    fake_cluster: FakeCluster, value: str
-) -> None:
-    async with fake_cluster.http_client() as client:
+async def test_resource_version_invalid_string_is_400(api_cluster: FakeCluster, value: str) -> None:
+    async with api_cluster.http_client() as client:
         r = await list_(client, CM_PATH.format(ns="default"), resourceVersion=value)
     assert r.status_code == 400
     body = r.json()

@@ -50,8 +50,8 @@ def deployment(name: str, replicas: int = 1) -> JSON:
 
 
 @pytest.fixture
-async def api(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with fake_cluster.http_client(headers={"User-Agent": UA}) as client:
+async def api(api_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_cluster.http_client(headers={"User-Agent": UA}) as client:
         yield client
 
 
@@ -370,10 +370,10 @@ async def test_update_with_stale_resource_version_is_409(api: httpx.AsyncClient)
 
 
 async def test_update_without_resource_version_is_unconditional_for_builtins(
-    api: httpx.AsyncClient, fake_cluster: FakeCluster
+    api: httpx.AsyncClient, api_cluster: FakeCluster
 ) -> None:
     await create(api, f"{CORE}/configmaps", configmap("cm", k="1"))
-    fake_cluster.bump_resource_version("configmaps", "cm")
+    api_cluster.bump_resource_version("configmaps", "cm")
     r = await api.put(f"{CORE}/configmaps/cm", json=configmap("cm", k="2"))
     assert r.status_code == 200
     assert r.json()["data"] == {"k": "2"}
@@ -650,8 +650,8 @@ async def test_errors_400_for_bad_selectors(api: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize("token", ["", "not-a-token"])
-async def test_errors_401_without_valid_credentials(fake_cluster: FakeCluster, token: str) -> None:
-    async with fake_cluster.http_client(token=token) as anonymous:
+async def test_errors_401_without_valid_credentials(api_cluster: FakeCluster, token: str) -> None:
+    async with api_cluster.http_client(token=token) as anonymous:
         r = await anonymous.get(f"{CORE}/configmaps")
     assert r.status_code == 401
     assert r.json() == failure(401, "Unauthorized", "Unauthorized")
@@ -693,7 +693,7 @@ async def test_errors_405_for_methods_a_route_does_not_serve(api: httpx.AsyncCli
 
 
 async def test_errors_410_for_an_exact_list_of_a_compacted_resource_version(
-    api: httpx.AsyncClient, fake_cluster: FakeCluster
+    api: httpx.AsyncClient, api_cluster: FakeCluster
 ) -> None:
     rv = await list_rv(api, f"{CORE}/configmaps")
     await create(api, f"{CORE}/configmaps", configmap("cm"))
@@ -701,7 +701,7 @@ async def test_errors_410_for_an_exact_list_of_a_compacted_resource_version(
     r = await api.get(f"{CORE}/configmaps", params=params)
     assert r.status_code == 200
     assert r.json()["items"] == []
-    fake_cluster.compact()
+    api_cluster.compact()
     r = await api.get(f"{CORE}/configmaps", params=params)
     assert r.status_code == 410
     assert r.json() == failure(
@@ -733,9 +733,9 @@ async def test_errors_422_for_an_invalid_pod(api: httpx.AsyncClient) -> None:
 
 
 async def test_errors_429_from_a_fault_is_plain_text_with_retry_after(
-    api: httpx.AsyncClient, fake_cluster: FakeCluster
+    api: httpx.AsyncClient, api_cluster: FakeCluster
 ) -> None:
-    fake_cluster.faults.fail_next(429)
+    api_cluster.faults.fail_next(429)
     r = await api.get(f"{CORE}/configmaps")
     assert r.status_code == 429
     assert r.headers["content-type"] == "text/plain; charset=utf-8"
@@ -837,7 +837,7 @@ async def test_scale_put_and_patch_change_replicas_and_bump_generation(
 
 
 async def test_validation_names_and_labels_use_apimachinery_messages(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
 ) -> None:
     subdomain_rule = (
         "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "
@@ -850,7 +850,7 @@ async def test_validation_names_and_labels_use_apimachinery_messages(
         "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
         "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
     )
-    async with fake_cluster.http_client() as http:
+    async with api_cluster.http_client() as http:
         bad_cm = await http.post(
             "/api/v1/namespaces/default/configmaps", json={"metadata": {"name": "Bad_Name"}}
         )
@@ -879,8 +879,8 @@ async def test_validation_names_and_labels_use_apimachinery_messages(
     ]
 
 
-async def test_managed_fields_status_writes_add_a_status_entry(fake_cluster: FakeCluster) -> None:
-    async with fake_cluster.http_client() as http:
+async def test_managed_fields_status_writes_add_a_status_entry(api_cluster: FakeCluster) -> None:
+    async with api_cluster.http_client() as http:
         pod = {
             "metadata": {"name": "mf"},
             "spec": {"containers": [{"name": "c", "image": "img"}]},

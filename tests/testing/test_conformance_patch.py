@@ -42,8 +42,8 @@ def managers(obj: JSON) -> dict[str, JSON]:
 
 
 @pytest.fixture
-async def api(fake_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with fake_cluster.http_client(headers={"User-Agent": "patcher/0.1"}) as client:
+async def api(api_cluster: FakeCluster) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_cluster.http_client(headers={"User-Agent": "patcher/0.1"}) as client:
         yield client
 
 
@@ -118,11 +118,11 @@ async def test_merge_patch_replaces_lists_wholesale(api: httpx.AsyncClient) -> N
 
 
 async def test_merge_patch_with_stale_resource_version_is_409(
-    api: httpx.AsyncClient, fake_cluster: FakeCluster
+    api: httpx.AsyncClient, api_cluster: FakeCluster
 ) -> None:
     cm = await create(api, f"{CORE}/configmaps", configmap("cm", x="1"))
     stale = cm["metadata"]["resourceVersion"]
-    fake_cluster.bump_resource_version("configmaps", "cm")
+    api_cluster.bump_resource_version("configmaps", "cm")
     body = await patch(
         api,
         f"{CORE}/configmaps/cm",
@@ -388,10 +388,10 @@ async def test_apply_removes_fields_the_applier_stopped_owning(api: httpx.AsyncC
 
 
 async def test_apply_with_stale_resource_version_is_409(
-    api: httpx.AsyncClient, fake_cluster: FakeCluster
+    api: httpx.AsyncClient, api_cluster: FakeCluster
 ) -> None:
     obj = await apply_cm(api, configmap("cm", x="1"), "m", 201)
-    fake_cluster.bump_resource_version("configmaps", "cm")
+    api_cluster.bump_resource_version("configmaps", "cm")
     body = configmap("cm", x="2")
     body["metadata"]["resourceVersion"] = obj["metadata"]["resourceVersion"]
     status = await apply_cm(api, body, "m", 409)

@@ -58,12 +58,10 @@ def rv_of(obj: JSON) -> str:
 
 
 @pytest.mark.parametrize("http2", [False, True])
-async def test_watch_headers_arrive_before_any_event(
-    fake_cluster: FakeCluster, http2: bool
-) -> None:
-    seed_namespace(fake_cluster, "empty")
+async def test_watch_headers_arrive_before_any_event(api_cluster: FakeCluster, http2: bool) -> None:
+    seed_namespace(api_cluster, "empty")
     async with (
-        fake_cluster.http_client(http2=http2, timeout=None) as client,
+        api_cluster.http_client(http2=http2, timeout=None) as client,
         watch(client, CM.format(ns="empty")) as events,
     ):
         # the headers came although nothing exists to send
@@ -74,7 +72,7 @@ async def test_watch_headers_arrive_before_any_event(
         assert "content-length" not in response.headers
         if not http2:
             assert response.headers["transfer-encoding"] == "chunked"
-        seed_configmap(fake_cluster, "first", "empty")
+        seed_configmap(api_cluster, "first", "empty")
         event = await events.event()
     assert summary(event) == ("ADDED", "first")
     assert event["object"]["kind"] == "ConfigMap"
@@ -82,17 +80,17 @@ async def test_watch_headers_arrive_before_any_event(
 
 
 async def test_watch_each_event_is_one_line_in_its_own_chunk(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as ev:
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(api_cluster)) as ev:
         for i in range(3):
-            created = seed_configmap(fake_cluster, f"c{i}", v=str(i))
+            created = seed_configmap(api_cluster, f"c{i}", v=str(i))
             chunk = await ev.raw_chunk()
             assert chunk.endswith(b"\n")
             assert chunk.count(b"\n") == 1
             assert json.loads(chunk) == {"type": "ADDED", "object": created}
         # a burst still gives one event per chunk
-        burst = [seed_configmap(fake_cluster, f"d{i}") for i in range(3)]
+        burst = [seed_configmap(api_cluster, f"d{i}") for i in range(3)]
         chunks = [await ev.raw_chunk() for _ in burst]
     assert [json.loads(c)["object"] for c in chunks] == burst
     assert all(c.count(b"\n") == 1 and c.endswith(b"\n") for c in chunks)
@@ -103,17 +101,17 @@ async def test_watch_each_event_is_one_line_in_its_own_chunk(
 
 @pytest.mark.parametrize("start", [None, "0"])
 async def test_watch_start_unset_or_zero_sends_current_state_as_added(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient, start: str | None
+    api_cluster: FakeCluster, client: httpx.AsyncClient, start: str | None
 ) -> None:
-    b = seed_configmap(fake_cluster, "b", v="1")
-    a = seed_configmap(fake_cluster, "a")
-    fake_cluster.delete("configmaps", "a")
-    a = seed_configmap(fake_cluster, "a", v="again")
-    b = fake_cluster.patch("configmaps", "b", {"data": {"v": "2"}})
+    b = seed_configmap(api_cluster, "b", v="1")
+    a = seed_configmap(api_cluster, "a")
+    api_cluster.delete("configmaps", "a")
+    a = seed_configmap(api_cluster, "a", v="again")
+    b = api_cluster.patch("configmaps", "b", {"data": {"v": "2"}})
     params = {} if start is None else {"resourceVersion": start}
     async with watch(client, DEFAULT_CMS, **params) as events:
         first = [await events.event() for _ in range(2)]
-        c = seed_configmap(fake_cluster, "c")
+        c = seed_configmap(api_cluster, "c")
         live = await events.event()
     # the current state only, in key order, as it is now (no history replay)
     assert first == [{"type": "ADDED", "object": a}, {"type": "ADDED", "object": b}]
@@ -121,14 +119,14 @@ async def test_watch_start_unset_or_zero_sends_current_state_as_added(
 
 
 async def test_watch_start_at_resource_version_sends_only_later_events(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    a = seed_configmap(fake_cluster, "a")
-    b = seed_configmap(fake_cluster, "b")
+    a = seed_configmap(api_cluster, "a")
+    b = seed_configmap(api_cluster, "b")
     start = rv_of(b)
-    a2 = fake_cluster.patch("configmaps", "a", {"data": {"k": "v"}})
-    fake_cluster.delete("configmaps", "b")
-    c = seed_configmap(fake_cluster, "c")
+    a2 = api_cluster.patch("configmaps", "a", {"data": {"k": "v"}})
+    api_cluster.delete("configmaps", "b")
+    c = seed_configmap(api_cluster, "c")
     async with watch(client, DEFAULT_CMS, resourceVersion=start) as events:
         got = [await events.event() for _ in range(3)]
     assert [summary(e) for e in got] == [("MODIFIED", "a"), ("DELETED", "b"), ("ADDED", "c")]
@@ -139,20 +137,20 @@ async def test_watch_start_at_resource_version_sends_only_later_events(
 
 
 async def test_watch_resume_from_last_seen_gets_exactly_the_missed_events(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
     path = DEFAULT_CMS
-    async with watch(client, path, resourceVersion=current_rv(fake_cluster)) as events:
-        seed_configmap(fake_cluster, "a")
+    async with watch(client, path, resourceVersion=current_rv(api_cluster)) as events:
+        seed_configmap(api_cluster, "a")
         seen = await events.event()
     last = rv_of(seen["object"])
     # missed while disconnected
-    seed_configmap(fake_cluster, "b")
-    modified = fake_cluster.patch("configmaps", "a", {"data": {"x": "1"}})
-    fake_cluster.delete("configmaps", "b")
+    seed_configmap(api_cluster, "b")
+    modified = api_cluster.patch("configmaps", "a", {"data": {"x": "1"}})
+    api_cluster.delete("configmaps", "b")
     async with watch(client, path, resourceVersion=last) as events:
         missed = [await events.event() for _ in range(3)]
-        seed_configmap(fake_cluster, "c")
+        seed_configmap(api_cluster, "c")
         after = await events.event()
     assert [summary(e) for e in missed] == [("ADDED", "b"), ("MODIFIED", "a"), ("DELETED", "b")]
     assert missed[1]["object"] == modified
@@ -160,19 +158,19 @@ async def test_watch_resume_from_last_seen_gets_exactly_the_missed_events(
 
 
 async def test_watch_deleted_event_carries_final_state_with_new_resource_version(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    seed_configmap(fake_cluster, "gone", v="1")
-    last = fake_cluster.patch("configmaps", "gone", {"data": {"v": "final"}})
+    seed_configmap(api_cluster, "gone", v="1")
+    last = api_cluster.patch("configmaps", "gone", {"data": {"v": "final"}})
     async with watch(client, DEFAULT_CMS, resourceVersion=rv_of(last)) as events:
-        fake_cluster.delete("configmaps", "gone")
+        api_cluster.delete("configmaps", "gone")
         event = await events.event()
     assert event["type"] == "DELETED"
     obj = event["object"]
     assert obj["data"] == {"v": "final"}
     assert obj["metadata"]["uid"] == last["metadata"]["uid"]
     assert int(rv_of(obj)) > int(rv_of(last))
-    assert rv_of(obj) == current_rv(fake_cluster)
+    assert rv_of(obj) == current_rv(api_cluster)
     assert {k: v for k, v in obj["metadata"].items() if k != "resourceVersion"} == {
         k: v for k, v in last["metadata"].items() if k != "resourceVersion"
     }
@@ -182,19 +180,19 @@ async def test_watch_deleted_event_carries_final_state_with_new_resource_version
 
 
 async def test_watch_label_selector_transitions(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    start = current_rv(fake_cluster)
+    start = current_rv(api_cluster)
     async with watch(client, DEFAULT_CMS, resourceVersion=start, labelSelector="app=web") as events:
-        seed_configmap(fake_cluster, "x", labels={"app": "web"}, v="1")
+        seed_configmap(api_cluster, "x", labels={"app": "web"}, v="1")
         added = await events.event()
-        modified = fake_cluster.patch("configmaps", "x", {"data": {"v": "2"}})
+        modified = api_cluster.patch("configmaps", "x", {"data": {"v": "2"}})
         got_modified = await events.event()
-        seed_configmap(fake_cluster, "other", labels={"app": "db"})  # never matches: no event
-        leaving = fake_cluster.patch("configmaps", "x", {"metadata": {"labels": {"app": "db"}}})
+        seed_configmap(api_cluster, "other", labels={"app": "db"})  # never matches: no event
+        leaving = api_cluster.patch("configmaps", "x", {"metadata": {"labels": {"app": "db"}}})
         left = await events.event()
-        fake_cluster.patch("configmaps", "x", {"data": {"v": "3"}})  # outside: no event
-        back = fake_cluster.patch("configmaps", "x", {"metadata": {"labels": {"app": "web"}}})
+        api_cluster.patch("configmaps", "x", {"data": {"v": "3"}})  # outside: no event
+        back = api_cluster.patch("configmaps", "x", {"metadata": {"labels": {"app": "web"}}})
         returned = await events.event()
     assert summary(added) == ("ADDED", "x")
     assert got_modified == {"type": "MODIFIED", "object": modified}
@@ -209,20 +207,20 @@ async def test_watch_label_selector_transitions(
 
 
 async def test_watch_field_selector_transitions(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    start = current_rv(fake_cluster)
+    start = current_rv(api_cluster)
     async with watch(
         client,
         "/api/v1/namespaces/default/pods",
         resourceVersion=start,
         fieldSelector="status.phase=Running",
     ) as events:
-        seed_pod(fake_cluster, "p")  # Pending: not selected
-        seed_pod(fake_cluster, "q")
-        running = fake_cluster.patch_status("pods", "p", {"phase": "Running"})
+        seed_pod(api_cluster, "p")  # Pending: not selected
+        seed_pod(api_cluster, "q")
+        running = api_cluster.patch_status("pods", "p", {"phase": "Running"})
         became = await events.event()
-        done = fake_cluster.patch_status("pods", "p", {"phase": "Succeeded"})
+        done = api_cluster.patch_status("pods", "p", {"phase": "Succeeded"})
         stopped = await events.event()
     assert became == {"type": "ADDED", "object": running}
     assert stopped["type"] == "DELETED"
@@ -232,10 +230,10 @@ async def test_watch_field_selector_transitions(
 
 
 async def test_watch_field_selector_metadata_name_kubectl_wait(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    seed_configmap(fake_cluster, "target")
-    seed_configmap(fake_cluster, "noise")
+    seed_configmap(api_cluster, "target")
+    seed_configmap(api_cluster, "noise")
     async with watch(
         client,
         DEFAULT_CMS,
@@ -244,27 +242,27 @@ async def test_watch_field_selector_metadata_name_kubectl_wait(
         allowWatchBookmarks="true",
     ) as events:
         initial = await events.event()
-        fake_cluster.patch("configmaps", "noise", {"data": {"a": "b"}})
-        fake_cluster.delete("configmaps", "target")
+        api_cluster.patch("configmaps", "noise", {"data": {"a": "b"}})
+        api_cluster.delete("configmaps", "target")
         deleted = await events.event()
     assert summary(initial) == ("ADDED", "target")
     assert summary(deleted) == ("DELETED", "target")
 
 
 async def test_watch_namespaced_versus_all_namespaces(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    seed_namespace(fake_cluster, "a")
-    seed_namespace(fake_cluster, "b")
-    start = current_rv(fake_cluster)
+    seed_namespace(api_cluster, "a")
+    seed_namespace(api_cluster, "b")
+    start = current_rv(api_cluster)
     async with (
         watch(client, CM.format(ns="a"), resourceVersion=start) as in_a,
         watch(client, "/api/v1/configmaps", resourceVersion=start) as everywhere,
     ):
-        seed_configmap(fake_cluster, "one", "b")
-        seed_configmap(fake_cluster, "two", "a")
-        seed_configmap(fake_cluster, "three", "b")
-        seed_configmap(fake_cluster, "four", "a")
+        seed_configmap(api_cluster, "one", "b")
+        seed_configmap(api_cluster, "two", "a")
+        seed_configmap(api_cluster, "three", "b")
+        seed_configmap(api_cluster, "four", "a")
         only_a = await in_a.take(2)
         all_ = [await everywhere.event() for _ in range(4)]
     assert only_a == [("ADDED", "two"), ("ADDED", "four")]
@@ -376,11 +374,11 @@ async def test_watch_no_bookmarks_without_allow_watch_bookmarks(
 
 
 async def test_watch_too_old_resource_version_after_compaction_is_one_410_error(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    old = seed_configmap(fake_cluster, "a")
-    fake_cluster.patch("configmaps", "a", {"data": {"v": "1"}})
-    compacted = fake_cluster.compact()
+    old = seed_configmap(api_cluster, "a")
+    api_cluster.patch("configmaps", "a", {"data": {"v": "1"}})
+    compacted = api_cluster.compact()
     async with watch(client, DEFAULT_CMS, resourceVersion=rv_of(old)) as events:
         assert events.response.status_code == 200
         got = await events.rest()
@@ -395,7 +393,7 @@ async def test_watch_too_old_resource_version_after_compaction_is_one_410_error(
     ]
     # the compaction point itself is still a valid start
     async with watch(client, DEFAULT_CMS, resourceVersion=str(compacted)) as events:
-        seed_configmap(fake_cluster, "b")
+        seed_configmap(api_cluster, "b")
         assert await events.take(1) == [("ADDED", "b")]
 
 
@@ -433,14 +431,14 @@ def fake_cluster_patch(cluster: FakeCluster) -> JSON:
 
 
 async def test_watch_resource_version_in_the_future_is_504(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
     r = await client.get(DEFAULT_CMS, params={"watch": "true", "resourceVersion": "999999"})
     assert r.status_code == 504
     assert r.json() == failure(
         504,
         "Timeout",
-        f"Timeout: Too large resource version: 999999, current: {current_rv(fake_cluster)}",
+        f"Timeout: Too large resource version: 999999, current: {current_rv(api_cluster)}",
         {
             "causes": [
                 {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
@@ -463,11 +461,11 @@ async def test_watch_invalid_resource_version_is_400_before_streaming(
 
 
 async def test_watch_send_initial_events_then_end_bookmark_then_live(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    b = seed_configmap(fake_cluster, "b")
-    a = seed_configmap(fake_cluster, "a")
-    snapshot = current_rv(fake_cluster)
+    b = seed_configmap(api_cluster, "b")
+    a = seed_configmap(api_cluster, "a")
+    snapshot = current_rv(api_cluster)
     async with watch(
         client,
         DEFAULT_CMS,
@@ -476,7 +474,7 @@ async def test_watch_send_initial_events_then_end_bookmark_then_live(
         allowWatchBookmarks="true",
     ) as events:
         initial = [await events.event() for _ in range(3)]
-        c = seed_configmap(fake_cluster, "c")
+        c = seed_configmap(api_cluster, "c")
         live = await events.event()
     assert initial == [
         {"type": "ADDED", "object": a},
@@ -497,11 +495,11 @@ async def test_watch_send_initial_events_then_end_bookmark_then_live(
 
 
 async def test_watch_send_initial_events_with_selector_and_resource_version(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    seed_configmap(fake_cluster, "a", labels={"keep": "1"})
-    seed_configmap(fake_cluster, "b")
-    start = current_rv(fake_cluster)
+    seed_configmap(api_cluster, "a", labels={"keep": "1"})
+    seed_configmap(api_cluster, "b")
+    start = current_rv(api_cluster)
     async with watch(
         client,
         DEFAULT_CMS,
@@ -519,23 +517,23 @@ async def test_watch_send_initial_events_with_selector_and_resource_version(
 
 @pytest.mark.parametrize("start", [None, "0"])
 async def test_watch_send_initial_events_false_starts_at_most_recent(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient, start: str | None
+    api_cluster: FakeCluster, client: httpx.AsyncClient, start: str | None
 ) -> None:
-    seed_configmap(fake_cluster, "old")
+    seed_configmap(api_cluster, "old")
     params = {"sendInitialEvents": "false", "resourceVersionMatch": "NotOlderThan"}
     if start is not None:
         params["resourceVersion"] = start
     async with watch(client, DEFAULT_CMS, allowWatchBookmarks="true", **params) as ev:
-        new = seed_configmap(fake_cluster, "new")
+        new = seed_configmap(api_cluster, "new")
         first = await ev.event()
     assert first == {"type": "ADDED", "object": new}  # no initial events, no end bookmark
 
 
 async def test_watch_send_initial_events_false_from_resource_version_replays_history(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    start = rv_of(seed_configmap(fake_cluster, "a"))
-    seed_configmap(fake_cluster, "b")
+    start = rv_of(seed_configmap(api_cluster, "a"))
+    seed_configmap(api_cluster, "b")
     async with watch(
         client,
         DEFAULT_CMS,
@@ -594,7 +592,7 @@ async def test_watch_list_disabled_rejects_send_initial_events() -> None:
 
 
 async def test_watch_table_accept_sends_one_row_tables(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
     headers = {"Accept": KUBECTL_TABLE}
     listed = await client.get("/api/v1/namespaces/default/pods", headers=headers)
@@ -603,9 +601,9 @@ async def test_watch_table_accept_sends_one_row_tables(
     async with watch(
         client, "/api/v1/namespaces/default/pods", headers=headers, resourceVersion=rv
     ) as events:
-        p1 = seed_pod(fake_cluster, "p1")
+        p1 = seed_pod(api_cluster, "p1")
         first = await events.event()
-        p2 = seed_pod(fake_cluster, "p2")
+        p2 = seed_pod(api_cluster, "p2")
         second = await events.event()
     assert [first["type"], second["type"]] == ["ADDED", "ADDED"]
     for event, obj in ((first, p1), (second, p2)):
@@ -631,37 +629,37 @@ async def unregistered(cluster: FakeCluster) -> None:
             await trio.testing.wait_all_tasks_blocked()
 
 
-async def test_watch_client_disconnect_unregisters_the_watcher(fake_cluster: FakeCluster) -> None:
-    bucket = fake_cluster.state.store.bucket(("", "configmaps"))
-    async with fake_cluster.http_client(timeout=None) as client:
+async def test_watch_client_disconnect_unregisters_the_watcher(api_cluster: FakeCluster) -> None:
+    bucket = api_cluster.state.store.bucket(("", "configmaps"))
+    async with api_cluster.http_client(timeout=None) as client:
         async with watch(client, DEFAULT_CMS, labelSelector="x") as events:
             assert events.response.status_code == 200
-            assert len(fake_cluster.faults.active_watches()) == 1
+            assert len(api_cluster.faults.active_watches()) == 1
             assert len(bucket.watchers) == 1
         # HTTP/1.1: leaving the unfinished response closes its connection
-        await unregistered(fake_cluster)
+        await unregistered(api_cluster)
         assert bucket.watchers == set()
         assert (await client.get(DEFAULT_CMS)).status_code == 200
 
 
 async def test_watch_client_disconnect_over_http2_unregisters_the_watcher(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
 ) -> None:
-    bucket = fake_cluster.state.store.bucket(("", "configmaps"))
-    async with fake_cluster.http_client(http2=True, timeout=None) as client:
+    bucket = api_cluster.state.store.bucket(("", "configmaps"))
+    async with api_cluster.http_client(http2=True, timeout=None) as client:
         async with watch(client, DEFAULT_CMS, labelSelector="x") as events:
             assert events.response.http_version == "HTTP/2"
         # httpcore sends no RST_STREAM for an abandoned HTTP/2 response: the stream lives on
         # until the connection closes
         assert (await client.get(DEFAULT_CMS)).status_code == 200
-    await unregistered(fake_cluster)
+    await unregistered(api_cluster)
     assert bucket.watchers == set()
 
 
-async def test_watch_http2_stream_reset_unregisters_the_watcher(fake_cluster: FakeCluster) -> None:
+async def test_watch_http2_stream_reset_unregisters_the_watcher(api_cluster: FakeCluster) -> None:
     # what client-go does when a watch's context is cancelled: RST_STREAM, connection kept
-    host, _, port = fake_cluster.url.removeprefix("https://").rpartition(":")
-    context = fake_cluster.ssl_context()
+    host, _, port = api_cluster.url.removeprefix("https://").rpartition(":")
+    context = api_cluster.ssl_context()
     context.set_alpn_protocols(["h2"])
     conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
     conn.initiate_connection()
@@ -673,7 +671,7 @@ async def test_watch_http2_stream_reset_unregisters_the_watcher(fake_cluster: Fa
             (":path", "/api/v1/namespaces/default/configmaps?watch=true"),
             (":scheme", "https"),
             (":authority", f"{host}:{port}"),
-            ("authorization", f"Bearer {fake_cluster.token}"),
+            ("authorization", f"Bearer {api_cluster.token}"),
         ],
         end_stream=True,
     )
@@ -688,10 +686,10 @@ async def test_watch_http2_stream_reset_unregisters_the_watcher(fake_cluster: Fa
                         status = dict(event.headers)[b":status"]
                 await tls.send_all(conn.data_to_send())
             assert status == b"200"
-            assert len(fake_cluster.faults.active_watches()) == 1
+            assert len(api_cluster.faults.active_watches()) == 1
             conn.reset_stream(stream_id)
             await tls.send_all(conn.data_to_send())
-            await unregistered(fake_cluster)
+            await unregistered(api_cluster)
             # the connection itself is still usable
             other = conn.get_next_available_stream_id()
             conn.send_headers(
@@ -701,7 +699,7 @@ async def test_watch_http2_stream_reset_unregisters_the_watcher(fake_cluster: Fa
                     (":path", "/api/v1/namespaces/default/configmaps"),
                     (":scheme", "https"),
                     (":authority", f"{host}:{port}"),
-                    ("authorization", f"Bearer {fake_cluster.token}"),
+                    ("authorization", f"Bearer {api_cluster.token}"),
                 ],
                 end_stream=True,
             )

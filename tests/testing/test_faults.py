@@ -28,10 +28,10 @@ UNAUTHORIZED = failure(401, "Unauthorized", "Unauthorized")
 
 
 async def test_fail_next_429_is_plain_text_with_retry_after(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    fake_cluster.faults.fail_next(429)
-    fake_cluster.faults.fail_next(429, retry_after=7)
+    api_cluster.faults.fail_next(429)
+    api_cluster.faults.fail_next(429, retry_after=7)
     first = await client.get(DEFAULT_CMS)
     second = await client.get(DEFAULT_CMS)
     third = await client.get(DEFAULT_CMS)
@@ -53,14 +53,14 @@ async def test_fail_next_429_is_plain_text_with_retry_after(
 )
 @pytest.mark.parametrize("retry_after", [None, 3])
 async def test_fail_next_5xx_is_a_status_body(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
     client: httpx.AsyncClient,
     code: int,
     reason: str,
     message: str,
     retry_after: int | None,
 ) -> None:
-    fake_cluster.faults.fail_next(code, retry_after=retry_after)
+    api_cluster.faults.fail_next(code, retry_after=retry_after)
     r = await client.get(DEFAULT_CMS)
     if retry_after is None:
         assert "retry-after" not in r.headers
@@ -75,25 +75,25 @@ async def test_fail_next_5xx_is_a_status_body(
 
 
 async def test_fail_next_count_then_normal_service(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    fault = fake_cluster.faults.fail_next(503, count=3)
+    fault = api_cluster.faults.fail_next(503, count=3)
     codes = [(await client.get(DEFAULT_CMS)).status_code for _ in range(5)]
     assert codes == [503, 503, 503, 200, 200]
     assert fault.remaining == 0
-    assert not fake_cluster.faults.has_armed()
+    assert not api_cluster.faults.has_armed()
 
 
 async def test_fail_next_applies_to_watches_before_streaming(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    fake_cluster.faults.fail_next(500, verb="watch")
+    api_cluster.faults.fail_next(500, verb="watch")
     listed = await client.get(DEFAULT_CMS)
     failed = await client.get(DEFAULT_CMS, params={"watch": "true"})
     assert listed.status_code == 200
     assert failed.status_code == 500
     assert failed.json()["reason"] == "InternalError"
-    assert fake_cluster.faults.active_watches() == []
+    assert api_cluster.faults.active_watches() == []
 
 
 @pytest.mark.parametrize(
@@ -142,17 +142,17 @@ async def test_fail_next_applies_to_watches_before_streaming(
     ],
 )
 async def test_fail_next_matcher_fields(
-    fake_cluster: FakeCluster,
+    api_cluster: FakeCluster,
     client: httpx.AsyncClient,
     fields: dict[str, str],
     miss: tuple[str, str],
     hit: tuple[str, str],
 ) -> None:
     for ns in ("a", "b"):
-        seed_namespace(fake_cluster, ns)
-        seed_configmap(fake_cluster, "x", ns)
-        seed_configmap(fake_cluster, "y", ns)
-    fake_cluster.faults.fail_next(503, **fields)
+        seed_namespace(api_cluster, ns)
+        seed_configmap(api_cluster, "x", ns)
+        seed_configmap(api_cluster, "y", ns)
+    api_cluster.faults.fail_next(503, **fields)
     missed = await client.request(*miss)
     got = await client.request(*hit)
     again = await client.request(*hit)
@@ -161,12 +161,12 @@ async def test_fail_next_matcher_fields(
     assert again.status_code != 503
 
 
-async def test_fail_next_matcher_user(fake_cluster: FakeCluster) -> None:
-    token = fake_cluster.add_user("alice", ["devs"])
-    fake_cluster.faults.fail_next(429, match=RequestMatcher(user="alice"))
+async def test_fail_next_matcher_user(api_cluster: FakeCluster) -> None:
+    token = api_cluster.add_user("alice", ["devs"])
+    api_cluster.faults.fail_next(429, match=RequestMatcher(user="alice"))
     async with (
-        fake_cluster.http_client() as admin,
-        fake_cluster.http_client(token=token) as alice,
+        api_cluster.http_client() as admin,
+        api_cluster.http_client(token=token) as alice,
     ):
         admin_first = await admin.get(DEFAULT_CMS)
         alice_first = await alice.get(DEFAULT_CMS)
@@ -177,14 +177,14 @@ async def test_fail_next_matcher_user(fake_cluster: FakeCluster) -> None:
 
 
 async def test_faults_clear_disarms_everything(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    fake_cluster.faults.fail_next(500, count=10)
-    fake_cluster.faults.delay_headers(100)
-    fake_cluster.faults.clear()
+    api_cluster.faults.fail_next(500, count=10)
+    api_cluster.faults.delay_headers(100)
+    api_cluster.faults.clear()
     r = await client.get(DEFAULT_CMS)
     assert r.status_code == 200
-    assert not fake_cluster.faults.has_armed()
+    assert not api_cluster.faults.has_armed()
 
 
 # -- slow responses (MockClock) -------------------------------------------------------------------
@@ -269,29 +269,29 @@ async def test_stall_watch_sends_headers_then_nothing(
 
 @pytest.mark.parametrize("after", [0, 2])
 async def test_drop_watch_after_n_events_eof(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient, after: int
+    api_cluster: FakeCluster, client: httpx.AsyncClient, after: int
 ) -> None:
-    fake_cluster.faults.drop_watch(after_events=after, mode="eof")
-    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as events:
+    api_cluster.faults.drop_watch(after_events=after, mode="eof")
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(api_cluster)) as events:
         for i in range(after + 1):
-            seed_configmap(fake_cluster, f"c{i}")
+            seed_configmap(api_cluster, f"c{i}")
         got = await events.take(after)
         end = await events.next()
     assert got == [("ADDED", f"c{i}") for i in range(after)]
     assert end is None  # a clean end of the stream, the next event never sent
     # the fault was used up: the next watch lasts
-    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as events:
-        seed_configmap(fake_cluster, "later")
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(api_cluster)) as events:
+        seed_configmap(api_cluster, "later")
         assert await events.take(1) == [("ADDED", "later")]
 
 
 async def test_drop_watch_reset_is_a_transport_error(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    fake_cluster.faults.drop_watch(after_events=1, mode="reset")
-    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as events:
-        seed_configmap(fake_cluster, "a")
-        seed_configmap(fake_cluster, "b")
+    api_cluster.faults.drop_watch(after_events=1, mode="reset")
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(api_cluster)) as events:
+        seed_configmap(api_cluster, "a")
+        seed_configmap(api_cluster, "b")
         got = await events.take(1)
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
             await events.next()
@@ -301,11 +301,11 @@ async def test_drop_watch_reset_is_a_transport_error(
 
 
 async def test_watch_gone_sends_one_410_error_then_eof(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    seed_configmap(fake_cluster, "a")
-    start = current_rv(fake_cluster)
-    fake_cluster.faults.watch_gone(resource="configmaps")
+    seed_configmap(api_cluster, "a")
+    start = current_rv(api_cluster)
+    api_cluster.faults.watch_gone(resource="configmaps")
     async with watch(client, DEFAULT_CMS, resourceVersion=start) as events:
         assert events.response.status_code == 200
         error = await events.next()
@@ -319,23 +319,23 @@ async def test_watch_gone_sends_one_410_error_then_eof(
 
 @pytest.mark.parametrize("mode", ["eof", "reset"])
 async def test_drop_active_watches_ends_open_watches(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient, mode: Literal["eof", "reset"]
+    api_cluster: FakeCluster, client: httpx.AsyncClient, mode: Literal["eof", "reset"]
 ) -> None:
     async with (
-        watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as cms,
+        watch(client, DEFAULT_CMS, resourceVersion=current_rv(api_cluster)) as cms,
         watch(client, "/api/v1/namespaces/default/secrets", resourceVersion="0") as secrets,
     ):
-        seed_configmap(fake_cluster, "a")
+        seed_configmap(api_cluster, "a")
         assert await cms.take(1) == [("ADDED", "a")]
-        assert len(fake_cluster.faults.active_watches()) == 2
-        dropped = fake_cluster.faults.drop_active_watches(mode=mode, resource="configmaps")
+        assert len(api_cluster.faults.active_watches()) == 2
+        dropped = api_cluster.faults.drop_active_watches(mode=mode, resource="configmaps")
         if mode == "eof":
             assert await cms.next() is None
         else:
             with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
                 await cms.next()
         # the unmatched watch goes on
-        fake_cluster.create(
+        api_cluster.create(
             {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "type": "Opaque"}
         )
         assert await secrets.take(1) == [("ADDED", "s")]
@@ -343,12 +343,12 @@ async def test_drop_active_watches_ends_open_watches(
 
 
 async def test_expire_active_watches_sends_410_error_then_eof(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as events:
-        seed_configmap(fake_cluster, "a")
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(api_cluster)) as events:
+        seed_configmap(api_cluster, "a")
         assert await events.take(1) == [("ADDED", "a")]
-        expired = fake_cluster.faults.expire_active_watches("too old resource version: 1 (9)")
+        expired = api_cluster.faults.expire_active_watches("too old resource version: 1 (9)")
         error = await events.next()
         end = await events.next()
     assert expired == 1
@@ -360,13 +360,13 @@ async def test_expire_active_watches_sends_410_error_then_eof(
 
 
 async def test_compact_makes_a_resuming_watch_get_410(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(fake_cluster)) as events:
-        seed_configmap(fake_cluster, "a")
+    async with watch(client, DEFAULT_CMS, resourceVersion=current_rv(api_cluster)) as events:
+        seed_configmap(api_cluster, "a")
         [seen] = [await events.event()]
-    seed_configmap(fake_cluster, "b")  # missed while disconnected
-    point = fake_cluster.compact()
+    seed_configmap(api_cluster, "b")  # missed while disconnected
+    point = api_cluster.compact()
     async with watch(
         client,
         DEFAULT_CMS,
@@ -385,18 +385,18 @@ async def test_compact_makes_a_resuming_watch_get_410(
 
 
 async def test_bump_resource_version_conflicts_a_stale_update_and_emits_modified(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
     path = DEFAULT_CMS + "/x"
-    seed_configmap(fake_cluster, "x", v="1")
+    seed_configmap(api_cluster, "x", v="1")
     mine = (await client.get(path)).json()
     async with watch(
         client, DEFAULT_CMS, resourceVersion=mine["metadata"]["resourceVersion"]
     ) as events:
-        bumped = fake_cluster.bump_resource_version("configmaps", "x")
+        bumped = api_cluster.bump_resource_version("configmaps", "x")
         modified = await events.event()
     assert int(bumped) > int(mine["metadata"]["resourceVersion"])
-    assert bumped == current_rv(fake_cluster)
+    assert bumped == current_rv(api_cluster)
     assert modified["type"] == "MODIFIED"
     assert modified["object"]["metadata"]["resourceVersion"] == bumped
     assert modified["object"]["data"] == {"v": "1"}
@@ -422,7 +422,7 @@ async def test_bump_resource_version_conflicts_a_stale_update_and_emits_modified
         headers={"Content-Type": "application/merge-patch+json"},
     )
     assert patched.status_code == 409
-    assert fake_cluster.get("configmaps", "x")["data"] == {"v": "1"}
+    assert api_cluster.get("configmaps", "x")["data"] == {"v": "1"}
     mine["metadata"]["resourceVersion"] = bumped
     assert (await client.put(path, json=mine)).status_code == 200
 
@@ -430,11 +430,11 @@ async def test_bump_resource_version_conflicts_a_stale_update_and_emits_modified
 # -- tokens ---------------------------------------------------------------------------------------
 
 
-async def test_revoke_token_answers_401(fake_cluster: FakeCluster) -> None:
-    token = fake_cluster.add_user("bob")
-    async with fake_cluster.http_client(token=token) as bob, fake_cluster.http_client() as admin:
+async def test_revoke_token_answers_401(api_cluster: FakeCluster) -> None:
+    token = api_cluster.add_user("bob")
+    async with api_cluster.http_client(token=token) as bob, api_cluster.http_client() as admin:
         before = await bob.get(DEFAULT_CMS)
-        fake_cluster.revoke_token(token)
+        api_cluster.revoke_token(token)
         after = await bob.get(DEFAULT_CMS)
         admin_after = await admin.get(DEFAULT_CMS)
     assert before.status_code == 200
@@ -443,11 +443,11 @@ async def test_revoke_token_answers_401(fake_cluster: FakeCluster) -> None:
     assert admin_after.status_code == 200
 
 
-async def test_expire_token_answers_401(fake_cluster: FakeCluster) -> None:
-    token = fake_cluster.add_user("carol")
-    async with fake_cluster.http_client(token=token) as carol:
+async def test_expire_token_answers_401(api_cluster: FakeCluster) -> None:
+    token = api_cluster.add_user("carol")
+    async with api_cluster.http_client(token=token) as carol:
         before = await carol.get("/api/v1/namespaces")
-        fake_cluster.expire_token(token)
+        api_cluster.expire_token(token)
         after = await carol.get("/api/v1/namespaces")
     assert before.status_code == 200
     assert after.status_code == 401
@@ -469,10 +469,10 @@ async def test_token_ttl_expires_with_trio_time(autojump_clock: trio.testing.Moc
     assert after.json() == UNAUTHORIZED
 
 
-async def test_unknown_token_and_missing_credentials_are_401(fake_cluster: FakeCluster) -> None:
+async def test_unknown_token_and_missing_credentials_are_401(api_cluster: FakeCluster) -> None:
     async with (
-        fake_cluster.http_client(token="not-a-token") as bad,
-        fake_cluster.http_client(token="") as anonymous,
+        api_cluster.http_client(token="not-a-token") as bad,
+        api_cluster.http_client(token="") as anonymous,
     ):
         r1 = await bad.get("/api/v1/namespaces")
         r2 = await anonymous.get("/api/v1/namespaces")
@@ -483,14 +483,14 @@ async def test_unknown_token_and_missing_credentials_are_401(fake_cluster: FakeC
 # -- the request log ------------------------------------------------------------------------------
 
 
-async def test_request_log_records_every_request(fake_cluster: FakeCluster) -> None:
-    token = fake_cluster.add_user("erin", ["devs"])
-    fake_cluster.requests.clear()
+async def test_request_log_records_every_request(api_cluster: FakeCluster) -> None:
+    token = api_cluster.add_user("erin", ["devs"])
+    api_cluster.requests.clear()
     cm = configmap("x", a="1")
     async with (
-        fake_cluster.http_client(timeout=None) as admin,
-        fake_cluster.http_client(token=token) as erin,
-        fake_cluster.http_client(token="bogus") as bogus,
+        api_cluster.http_client(timeout=None) as admin,
+        api_cluster.http_client(token=token) as erin,
+        api_cluster.http_client(token="bogus") as bogus,
     ):
         await admin.get(DEFAULT_CMS, params={"labelSelector": "app in (a,b)"})
         await admin.post(DEFAULT_CMS, json=cm)
@@ -522,7 +522,7 @@ async def test_request_log_records_every_request(fake_cluster: FakeCluster) -> N
             r.user,
             r.status,
         )
-        for r in fake_cluster.requests
+        for r in api_cluster.requests
     ]
     default_cms = "/api/v1/namespaces/default/configmaps"
     assert rows == [
@@ -625,23 +625,23 @@ async def test_request_log_records_every_request(fake_cluster: FakeCluster) -> N
             200,
         ),
     ]
-    records = list(fake_cluster.requests)
+    records = list(api_cluster.requests)
     assert records[0].query == {"labelSelector": ["app in (a,b)"]}
     assert records[1].content_type == "application/json"
     assert records[7].is_watch
     assert records[7].query["watch"] == ["true"]
     # filtering by matcher fields
-    assert [r.verb for r in fake_cluster.requests.filter(user="erin")] == ["get", "patch"]
-    assert len(fake_cluster.requests.filter(RequestMatcher(resource="configmaps", name="x"))) == 3
-    assert len(fake_cluster.requests) == 10
+    assert [r.verb for r in api_cluster.requests.filter(user="erin")] == ["get", "patch"]
+    assert len(api_cluster.requests.filter(RequestMatcher(resource="configmaps", name="x"))) == 3
+    assert len(api_cluster.requests) == 10
 
 
 async def test_request_log_records_faulted_requests_with_their_status(
-    fake_cluster: FakeCluster, client: httpx.AsyncClient
+    api_cluster: FakeCluster, client: httpx.AsyncClient
 ) -> None:
-    fake_cluster.requests.clear()
-    fake_cluster.faults.fail_next(429, count=2, verb="list")
+    api_cluster.requests.clear()
+    api_cluster.faults.fail_next(429, count=2, verb="list")
     for _ in range(3):
         await client.get(DEFAULT_CMS)
-    assert [r.status for r in fake_cluster.requests] == [429, 429, 200]
-    assert all(r.verb == "list" and r.user == "fake-admin" for r in fake_cluster.requests)
+    assert [r.status for r in api_cluster.requests] == [429, 429, 200]
+    assert all(r.verb == "list" and r.user == "fake-admin" for r in api_cluster.requests)

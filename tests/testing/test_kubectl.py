@@ -239,7 +239,8 @@ def cluster(
     kubeconfig = home / "kubeconfig"
     env = _env(home)
     argv = [sys.executable, "-m", "kr8s_trio", "fake-cluster", "--kubeconfig", str(kubeconfig)]
-    argv += ["--version", version]
+    # these are the API machinery's kubectl tests: no simulated kubelet or controllers
+    argv += ["--version", version, "--no-kubelet", "--no-controllers"]
     server = _popen(argv, env)
     assert server.stdout is not None
     assert server.stderr is not None

@@ -43,7 +43,10 @@ _names = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[FakeClusterThread]:
-    with run_fake_cluster_in_thread(bookmark_interval=BOOKMARK_INTERVAL) as fake:
+    # the API machinery alone: exact event sequences, no simulated kubelet or controllers
+    with run_fake_cluster_in_thread(
+        bookmark_interval=BOOKMARK_INTERVAL, kubelet=False, controllers=False
+    ) as fake:
         yield fake
 
 
