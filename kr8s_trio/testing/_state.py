@@ -20,6 +20,7 @@ from kr8s_trio.testing._controllers import Controllers, Timers
 from kr8s_trio.testing._faults import Faults, RequestLog
 from kr8s_trio.testing._resources import ResourceRegistry, ResourceType
 from kr8s_trio.testing._rest import RestStorage, WriteContext
+from kr8s_trio.testing._runtime import Runtime
 from kr8s_trio.testing._store import Store
 
 __all__ = ["ClusterConfig", "ClusterState"]
@@ -91,6 +92,8 @@ class ClusterState:
         self.controllers = Controllers(self.rest, self.registry, self.store, self.timers)
         self.authn = Authenticator(allow_anonymous=self.config.allow_anonymous)
         self.authz = Authorizer()
+        #: the node side of pods the simulated kubelets run (containers, logs)
+        self.runtime = Runtime()
         self.faults = Faults()
         self.requests = RequestLog()
         ctx = WriteContext(manager="kube-apiserver")
