@@ -24,6 +24,7 @@ from kr8s_trio.testing._faults import expired_status
 from kr8s_trio.testing._http import JSON_TYPE, Request, Response, dumps, json_response
 from kr8s_trio.testing._pagination import list_page, parse_list_options, parse_resource_version
 from kr8s_trio.testing._patching import patch_object
+from kr8s_trio.testing._protobuf import PROTOBUF, decode_protobuf_body
 from kr8s_trio.testing._rest import WriteContext
 from kr8s_trio.testing._status import (
     FieldError,
@@ -63,17 +64,22 @@ class StreamingResponse:
     on_close: Any = None
 
 
-def decode_body(request: Request) -> JSONObject:
-    """The request body as an object (JSON or YAML).
+def decode_body(request: Request, rt: ResourceType | None = None) -> JSONObject:
+    """The request body as an object (JSON, YAML, or protobuf for the kinds `_protoschemas` has).
+
+    ``rt`` is the resource the body is for, when it is that resource's own kind: it words decode
+    errors and refuses protobuf for custom resources.
 
     Raises:
-        APIError: 415 for other media types (protobuf is decoded in part 2), 400 when malformed.
+        APIError: 415 for other media types (CBOR, text...), 400 when malformed.
     """
     ctype = request.content_type or "application/json"
-    if ctype == "application/vnd.kubernetes.protobuf":
-        raise unsupported_media_type(ctype, ["application/json", "application/yaml"])
-    if ctype not in ("application/json", "application/yaml", "*/*", "text/plain"):
-        raise unsupported_media_type(ctype, list(_ACCEPTED_BODIES))
+    if ctype == PROTOBUF:
+        return decode_protobuf_body(request.body, rt)
+    if ctype not in ("application/json", "application/yaml"):
+        custom = rt is not None and rt.crd_name is not None
+        accepted = _ACCEPTED_BODIES[:2] if custom else _ACCEPTED_BODIES
+        raise unsupported_media_type(ctype, list(accepted))
     try:
         if ctype == "application/yaml":
             data = yaml.safe_load(request.body.decode() or "null")
@@ -87,9 +93,10 @@ def decode_body(request: Request) -> JSONObject:
 
 
 def _check_accept(request: Request) -> None:
-    ranges = request.accept
-    for r in ranges:
-        if r.matches_json() or r.type in ("application/yaml",) or r.params.get("as") == "Table":
+    """406 unless the client accepts JSON (the fake answers JSON even when YAML or protobuf come
+    first: clients decode by Content-Type, and client-go always offers JSON after protobuf)."""
+    for r in request.accept:
+        if r.matches_json() or r.type == "application/yaml":
             return
     raise not_acceptable(_SERVED_TYPES)
 
@@ -190,8 +197,7 @@ async def handle_resource(
     if verb not in rt.verbs:
         raise method_not_supported(rt.group_resource, verb)
     namespace = info.namespace if rt.namespaced else None
-    if verb in ("get", "list", "watch"):
-        _check_accept(request)
+    _check_accept(request)
     match verb:
         case "get":
             stored = state.rest.get(rt, namespace, info.name or "")
@@ -204,11 +210,11 @@ async def handle_resource(
             if rt.namespaced and not info.namespace:
                 raise method_not_supported(rt.group_resource, "create")
             ctx = _write_context(request)
-            obj = state.rest.create(rt, namespace, decode_body(request), ctx)
+            obj = state.rest.create(rt, namespace, decode_body(request, rt), ctx)
             return _object_response(state, rt, request, obj, 201)
         case "update":
             ctx = _write_context(request)
-            obj = state.rest.update(rt, namespace, info.name or "", decode_body(request), ctx)
+            obj = state.rest.update(rt, namespace, info.name or "", decode_body(request, rt), ctx)
             return _object_response(state, rt, request, obj)
         case "patch":
             ctx = _write_context(request)
