@@ -387,6 +387,8 @@ class FakeAPIServerApp:
             )
             record.status = 101
             await handler(self.state, ws, request, info)
+            if ws.refused_with is not None:
+                record.status = ws.refused_with
         except APIError as exc:
             record.status = exc.code
             if not ws.accepted:

@@ -34,6 +34,8 @@ class WebSocket:
         self._send = send
         self.accepted = False
         self.closed = False
+        #: the HTTP status of a refused upgrade (None: not refused)
+        self.refused_with: int | None = None
 
     @property
     def offered_subprotocols(self) -> list[str]:
@@ -74,6 +76,21 @@ class WebSocket:
         )
         await self._send({"type": "websocket.http.response.body", "body": body, "more_body": False})
         self.closed = True
+        self.refused_with = exc.code
+
+    async def reject_plain(self, code: int, body: bytes = b"") -> None:
+        """Answer the upgrade request with a plain-text HTTP error (how the kubelet refuses
+        exec and attach: ``text/plain`` for a message, no body at all for an unsupported
+        subprotocol)."""
+        headers = [(b"content-length", str(len(body)).encode())]
+        if body:
+            headers.insert(0, (b"content-type", b"text/plain; charset=utf-8"))
+        await self._send(
+            {"type": "websocket.http.response.start", "status": code, "headers": headers}
+        )
+        await self._send({"type": "websocket.http.response.body", "body": body, "more_body": False})
+        self.closed = True
+        self.refused_with = code
 
     async def send_bytes(self, data: bytes) -> None:
         """Send one binary message.
@@ -84,6 +101,16 @@ class WebSocket:
         if self.closed:
             raise WebSocketClosed()
         await self._send({"type": "websocket.send", "bytes": bytes(data)})
+
+    async def send_text(self, text: str) -> None:
+        """Send one text message (the base64 channel protocols).
+
+        Raises:
+            WebSocketClosed: the socket is closed.
+        """
+        if self.closed:
+            raise WebSocketClosed()
+        await self._send({"type": "websocket.send", "text": text})
 
     async def receive(self) -> bytes | str:
         """The next message (binary as bytes, text as str).
