@@ -104,6 +104,9 @@ class Controllers:
         self._uids: dict[str, Location] = {}
         self._dependents: dict[str, set[Location]] = {}
         self._crd_generations: dict[str, object] = {}
+        #: set by the simulated kubelet: True for a pod whose graceful deletion it completes
+        #: itself (else `_grace_expired` removes the pod when its grace period runs out)
+        self.completes_graceful_deletion: Callable[[JSONObject], bool] = lambda pod: False
         store.add_listener(self._observe)
         rest.on_commit = self.drain
 
@@ -155,6 +158,7 @@ class Controllers:
             if (
                 bucket == ("", "pods")
                 and grace
+                and not self.completes_graceful_deletion(obj)
                 and (
                     prev is None
                     or prev["metadata"].get("deletionTimestamp") != meta["deletionTimestamp"]
