@@ -298,17 +298,52 @@ def _default_daemonset(obj: JSONObject) -> None:
 
 def _default_job(obj: JSONObject) -> None:
     spec = obj.setdefault("spec", {})
+    if "completions" not in spec and "parallelism" not in spec:
+        spec["completions"] = 1  # both unset: one pod, once; parallelism alone: a work queue
     spec.setdefault("parallelism", 1)
-    spec.setdefault(
-        "completions", spec["parallelism"] if "completions" not in spec else spec["completions"]
-    )
     spec.setdefault("backoffLimit", 6)
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)
+    spec.setdefault(
+        "podReplacementPolicy", "Failed" if spec.get("podFailurePolicy") else "TerminatingOrFailed"
+    )
     template = spec.get("template")
     if isinstance(template, dict):
         template.setdefault("spec", {}).setdefault("restartPolicy", "Never")
     _default_template(obj)
+    if isinstance(template, dict) and spec.get("manualSelector") is not True:
+        _generate_job_selector(obj, template)
+    obj["status"] = {}
+
+
+def _generate_job_selector(obj: JSONObject, template: JSONObject) -> None:
+    """The job registry's ``generateSelector``: pods get the job's name and UID as labels and
+    the selector picks the UID; a Job without labels takes its template's (as read back)."""
+    meta = obj.setdefault("metadata", {})
+    name, uid = str(meta.get("name") or ""), str(meta.get("uid") or "")
+    template_meta = template.setdefault("metadata", {})
+    user_labels = dict(template_meta.get("labels") or {})
+    labels = template_meta.setdefault("labels", {})
+    for key in ("job-name", "batch.kubernetes.io/job-name"):
+        labels.setdefault(key, name)
+    for key in ("controller-uid", "batch.kubernetes.io/controller-uid"):
+        labels[key] = uid
+    selector = obj["spec"].setdefault("selector", {})
+    if isinstance(selector, dict):
+        selector.setdefault("matchLabels", {}).setdefault("batch.kubernetes.io/controller-uid", uid)
+    if not meta.get("labels"):
+        meta["labels"] = user_labels or dict(labels)
+
+
+def _default_cronjob(obj: JSONObject) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("concurrencyPolicy", "Allow")
+    spec.setdefault("suspend", False)
+    spec.setdefault("successfulJobsHistoryLimit", 3)
+    spec.setdefault("failedJobsHistoryLimit", 1)
+    pod_spec = dig(spec, "jobTemplate", "spec", "template", "spec")
+    if isinstance(pod_spec, dict):
+        _default_pod_spec(pod_spec)
     obj["status"] = {}
 
 
@@ -450,6 +485,8 @@ def default_object(
             _default_daemonset(obj)
         case ("batch", "Job"):
             _default_job(obj)
+        case ("batch", "CronJob"):
+            _default_cronjob(obj)
         case ("", "Secret"):
             obj.setdefault("type", "Opaque")
 
