@@ -19,6 +19,7 @@ fixtures.
 from kr8s_trio.testing._auth import Rule, UserInfo
 from kr8s_trio.testing._cluster import FakeCluster, open_fake_cluster
 from kr8s_trio.testing._faults import Fault, Faults, RequestLog, RequestMatcher, RequestRecord
+from kr8s_trio.testing._ports import ForwardedStream, PortRefused, PortRegistry
 from kr8s_trio.testing._state import ClusterConfig, ClusterState
 from kr8s_trio.testing._thread import FakeClusterThread, run_fake_cluster_in_thread
 from kr8s_trio.testing._tls import ClientCert
@@ -31,6 +32,9 @@ __all__ = [
     "FakeClusterThread",
     "Fault",
     "Faults",
+    "ForwardedStream",
+    "PortRefused",
+    "PortRegistry",
     "RequestLog",
     "RequestMatcher",
     "RequestRecord",

@@ -1,0 +1,179 @@
+"""``kubectl port-forward`` (1.31+: SPDY/3.1 tunnelled in a WebSocket) against the fake.
+
+The cluster runs in a thread; kubectl, with a HOME of its own, forwards local ports to a pod
+made Running by hand (kubectl apply, then a status patch), and the test connects to them: httpx
+to the default HTTP responder, a raw socket to a registered handler, and a closed port, after
+which kubectl gives up as it does with a real pod. Skipped when kubectl is absent. Nothing
+sleeps: kubectl's output is read line by line with a deadline.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import pytest
+import yaml
+
+from kr8s_trio.testing import ForwardedStream, run_fake_cluster_in_thread
+
+#: what a containerd node writes when nothing listens on port 81 (sandbox id: 64 hex digits)
+REFUSED = re.compile(
+    r"error forwarding port 81 to pod (?P<sandbox>[0-9a-f]{64}), uid : failed to execute "
+    r'portforward in network namespace "/var/run/netns/cni-[0-9a-f-]{36}": failed to connect '
+    r'to localhost:81 inside namespace "(?P=sandbox)", IPv4: dial tcp4 127\.0\.0\.1:81: connect: '
+    r"connection refused IPv6 dial tcp6 \[::1\]:81: connect: connection refused $"
+)
+
+
+def pod_manifest() -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {
+            "nodeName": "node-1",
+            "containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80}]}],
+        },
+    }
+
+
+KUBECTL = shutil.which("kubectl")
+DEADLINE = 20.0
+
+
+class Output:
+    """A process's output lines, pumped by a thread, read with a deadline."""
+
+    def __init__(self, pipe: IO[str]) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, args=(pipe,), daemon=True).start()
+
+    def _pump(self, pipe: IO[str]) -> None:
+        for line in pipe:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def expect(self, pattern: str) -> re.Match[str]:
+        while (line := self.lines.get(timeout=DEADLINE)) is not None:
+            self.seen.append(line)
+            if match := re.search(pattern, line):
+                return match
+        raise AssertionError(f"no line matching {pattern!r}; saw {self.seen}")
+
+
+@pytest.fixture
+def kubectl_cluster(tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
+    if KUBECTL is None:
+        pytest.skip("kubectl is not installed")
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    env["HOME"] = str(tmp_path)  # a discovery cache of this cluster's own
+    with run_fake_cluster_in_thread(kubelet=False, controllers=False) as handle:
+        env["KUBECONFIG"] = str(handle.kubeconfig_path)
+        yield handle, env
+
+
+def kubectl(env: dict[str, str], *args: str, input: str | None = None) -> str:
+    assert KUBECTL is not None
+    done = subprocess.run(
+        [KUBECTL, *args], env=env, input=input, capture_output=True, text=True, timeout=DEADLINE
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def port_forward(env: dict[str, str], *ports: str) -> subprocess.Popen[str]:
+    assert KUBECTL is not None
+    return subprocess.Popen(
+        [KUBECTL, "port-forward", "pod/web", *ports],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+    proc.wait(DEADLINE)
+    for pipe in (proc.stdout, proc.stderr):
+        assert pipe is not None
+        pipe.close()
+
+
+@pytest.mark.kubectl
+def test_kubectl_port_forward_reaches_the_pod(kubectl_cluster: tuple[Any, dict[str, str]]) -> None:
+    cluster, env = kubectl_cluster
+    kubectl(env, "apply", "--validate=false", "-f", "-", input=yaml.safe_dump(pod_manifest()))
+    kubectl(
+        env,
+        "patch",
+        "pod",
+        "web",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        '{"status":{"phase":"Running"}}',
+    )
+
+    async def greet(stream: ForwardedStream) -> None:
+        while data := await stream.receive_some():
+            await stream.send_all(b"pg:" + data)
+
+    cluster.call(lambda c: c.ports.register("default", "web", 5432, greet))
+    proc = port_forward(env, ":80", ":5432")
+    try:
+        assert proc.stdout is not None
+        out = Output(proc.stdout)
+        http_port = int(out.expect(r"^Forwarding from 127\.0\.0\.1:(\d+) -> 80$")[1])
+        pg_port = int(out.expect(r"^Forwarding from 127\.0\.0\.1:(\d+) -> 5432$")[1])
+        with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=DEADLINE) as http:
+            for path in ("/", "/healthz"):  # two requests, one kept-alive connection
+                response = http.get(path)
+                assert response.status_code == 200
+                assert response.text == f"fake pod default/web port 80: GET {path}\n"
+        with socket.create_connection(("127.0.0.1", pg_port), timeout=DEADLINE) as conn:
+            conn.sendall(b"select 1")
+            assert conn.recv(100) == b"pg:select 1"
+        assert proc.poll() is None
+    finally:
+        stop(proc)
+    (request, *_) = cluster.requests.filter(subresource="portforward")
+    assert request.status == 101
+    assert request.query == {}  # kubectl names no ports: they travel in the SPDY headers
+
+
+@pytest.mark.kubectl
+def test_kubectl_port_forward_to_a_closed_port(kubectl_cluster: tuple[Any, dict[str, str]]) -> None:
+    cluster, env = kubectl_cluster
+    cluster.create(pod_manifest())
+    cluster.patch_status("pods", "web", {"phase": "Running"})
+    proc = port_forward(env, ":81")
+    try:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        out = Output(proc.stdout)
+        local = int(out.expect(r"^Forwarding from 127\.0\.0\.1:(\d+) -> 81$")[1])
+        with socket.create_connection(("127.0.0.1", local), timeout=DEADLINE) as conn:
+            conn.sendall(b"hello")
+            assert conn.recv(100) == b""
+        assert proc.wait(DEADLINE) == 1  # kubectl gives up on the pod, as with a real one
+        errors = proc.stderr.read()
+        assert "error: lost connection to pod" in errors
+        match = re.search(r"an error occurred forwarding \d+ -> 81: (.*?)\"?\n", errors)
+        assert match is not None, errors
+        assert REFUSED.fullmatch(match[1].replace('\\"', '"')), match[1]
+    finally:
+        stop(proc)
