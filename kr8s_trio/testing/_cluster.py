@@ -14,7 +14,7 @@ import os
 import shutil
 import ssl
 import tempfile
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -26,13 +26,17 @@ from kr8s_trio._core._field_selectors import FieldSelector
 from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._app import FakeAPIServerApp
 from kr8s_trio.testing._auth import Rule
+from kr8s_trio.testing._commands import ArgvPattern, AttachHandler, CommandHandler, Commands
 from kr8s_trio.testing._deletion import delete_object
 from kr8s_trio.testing._discovery import Discovery
+from kr8s_trio.testing._fakefs import FakeFS
 from kr8s_trio.testing._faults import Faults, RequestLog
 from kr8s_trio.testing._kubeconfig import build_kubeconfig, write_kubeconfig
+from kr8s_trio.testing._kubelet import Kubelet
 from kr8s_trio.testing._openapi import OpenAPI
 from kr8s_trio.testing._pagination import ListOptions, list_page
 from kr8s_trio.testing._patching import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, patch_object
+from kr8s_trio.testing._ports import PortRegistry
 from kr8s_trio.testing._rest import WriteContext
 from kr8s_trio.testing._server import serve_asgi
 from kr8s_trio.testing._state import ClusterConfig, ClusterState
@@ -160,6 +164,64 @@ class FakeCluster:
     @property
     def requests(self) -> RequestLog:
         return self.state.requests
+
+    @property
+    def kubelet(self) -> Kubelet:
+        """The simulated scheduler and kubelets: readiness, container exits, logs of pods.
+
+        Raises:
+            RuntimeError: the cluster runs without them (``kubelet=False``).
+        """
+        if self.state.kubelet is None:
+            raise RuntimeError("this fake cluster runs no simulated kubelet (kubelet=False)")
+        return self.state.kubelet
+
+    @property
+    def ports(self) -> PortRegistry:
+        """Who answers on forwarded pod ports: ``ports.register(namespace, pod, port, handler)``
+        with an async handler receiving each connection as a trio stream, or ``(host, port)``
+        to proxy to."""
+        return self.state.ports
+
+    @property
+    def commands(self) -> Commands:
+        """What exec runs and attach feeds in simulated containers, and their files."""
+        return self.state.commands
+
+    def register_command(
+        self,
+        argv: ArgvPattern,
+        handler: CommandHandler,
+        *,
+        pod: str | None = None,
+        container: str | None = None,
+        namespace: str | None = None,
+    ) -> Callable[[], None]:
+        """Answer exec of commands matching ``argv`` (an exact argv list, an ``argv[0]`` str, a
+        predicate, or None for any) with ``handler``, an async function of an `ExecContext`
+        returning the exit code, in the given pods, containers and namespace (None: any).
+        Returns a function that unregisters it."""
+        return self.state.commands.register(
+            argv, handler, pod=pod, container=container, namespace=namespace
+        )
+
+    def register_attach(
+        self,
+        handler: AttachHandler,
+        *,
+        pod: str | None = None,
+        container: str | None = None,
+        namespace: str | None = None,
+    ) -> Callable[[], None]:
+        """Give the stdin of attach sessions to ``handler`` (an async function of an
+        `AttachContext`) instead of echoing it into the log. Returns an unregister function."""
+        return self.state.commands.register_attach(
+            handler, pod=pod, container=container, namespace=namespace
+        )
+
+    def container_fs(self, pod: str, container: str, namespace: str = "default") -> FakeFS:
+        """The files exec sessions see in one container (write some before ``cat``)."""
+        return self.state.commands.filesystem(namespace, pod, container)
 
     def add_user(
         self,

@@ -16,12 +16,17 @@ import trio
 
 from kr8s_trio.testing._auth import Authenticator, Authorizer, UserInfo
 from kr8s_trio.testing._builtins import builtin_resources
+from kr8s_trio.testing._commands import Commands
 from kr8s_trio.testing._controllers import Controllers, Timers
+from kr8s_trio.testing._coreutils import BUILTINS
 from kr8s_trio.testing._faults import Faults, RequestLog
+from kr8s_trio.testing._kubelet import Kubelet
+from kr8s_trio.testing._ports import PortRegistry
 from kr8s_trio.testing._resources import ResourceRegistry, ResourceType
 from kr8s_trio.testing._rest import RestStorage, WriteContext
 from kr8s_trio.testing._runtime import Runtime
 from kr8s_trio.testing._store import Store
+from kr8s_trio.testing._workloads import WorkloadControllers
 
 __all__ = ["ClusterConfig", "ClusterState"]
 
@@ -94,12 +99,24 @@ class ClusterState:
         self.authz = Authorizer()
         #: the node side of pods the simulated kubelets run (containers, logs)
         self.runtime = Runtime()
+        #: who answers on forwarded pod ports (port-forward)
+        self.ports = PortRegistry()
+        #: what exec runs and attach feeds in simulated containers, and their files
+        self.commands = Commands(BUILTINS)
         self.faults = Faults()
         self.requests = RequestLog()
         ctx = WriteContext(manager="kube-apiserver")
         ns_rt = self.resource("namespaces")
         for name in DEFAULT_NAMESPACES:
             self.rest.create(ns_rt, None, {"metadata": {"name": name}}, ctx)
+        #: the simulated scheduler and kubelets (nodes, pods run), None when config.kubelet is off
+        self.kubelet: Kubelet | None = Kubelet(self) if self.config.kubelet else None
+        #: the simulated workload controllers, None when config.controllers is off
+        self.workloads: WorkloadControllers | None = (
+            WorkloadControllers(self.rest, self.registry, self.store, self.controllers, self.timers)
+            if self.config.controllers
+            else None
+        )
 
     # -- time ----------------------------------------------------------------------------------
 

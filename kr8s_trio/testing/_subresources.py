@@ -18,9 +18,11 @@ from kr8s_trio._core._patch import apply_json_patch, apply_merge_patch
 from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._auth import RequestAttributes, UserInfo
 from kr8s_trio.testing._deletion import delete_object
-from kr8s_trio.testing._handlers import _present, _write_context, decode_body
+from kr8s_trio.testing._exec import refuse_without_websocket
+from kr8s_trio.testing._handlers import StreamingResponse, _present, _write_context, decode_body
 from kr8s_trio.testing._http import Request, Response, json_response
 from kr8s_trio.testing._jsonpath import dig_dotted
+from kr8s_trio.testing._logs import pod_log
 from kr8s_trio.testing._patching import APPLY_PATCH, JSON_PATCH, STRATEGIC_PATCH, patch_object
 from kr8s_trio.testing._status import (
     FieldError,
@@ -58,8 +60,8 @@ def _set(obj: JSONObject, path: str, value: Any) -> None:
 
 async def handle_subresource(
     state: ClusterState, request: Request, info: RequestInfo, rt: ResourceType, user: UserInfo
-) -> Response:
-    """Serve ``…/{name}/{subresource}`` for the subresources part 1 implements."""
+) -> Response | StreamingResponse:
+    """Serve ``…/{name}/{subresource}`` for the subresources part 1 implements, and logs."""
     sub = info.subresource
     if not rt.has_subresource(sub):
         raise path_not_found()
@@ -72,7 +74,8 @@ async def handle_subresource(
             ctx = _write_context(request)
             return json_response(
                 _present(
-                    rt, state.rest.update(rt, namespace, name, decode_body(request), ctx, "status")
+                    rt,
+                    state.rest.update(rt, namespace, name, decode_body(request, rt), ctx, "status"),
                 )
             )
         case "status", "patch":
@@ -99,6 +102,10 @@ async def handle_subresource(
             return _bind(state, request, rt, namespace, name)
         case "token", "create":
             return _token(state, request, namespace, name)
+        case "log", "get":
+            return pod_log(state, request, rt, namespace, name)
+        case "exec" | "attach", "get" | "create":
+            refuse_without_websocket(state, request, namespace, name)
     if any(s.name == sub and info.verb in s.verbs for s in rt.subresources):
         raise status_error(
             503,
@@ -367,7 +374,7 @@ def handle_virtual(
     state: ClusterState, request: Request, rt: ResourceType, user: UserInfo
 ) -> Response:
     """POST to a review resource: answer, store nothing."""
-    body = decode_body(request)
+    body = decode_body(request, rt)
     spec = body.get("spec") or {}
     out: JSONObject = {
         "kind": rt.kind,
