@@ -3,7 +3,8 @@
 Until the client API lands, the tour speaks HTTP to the fake API server directly (with httpx, on
 trio), which shows what the server does: discovery, create with server-set metadata, a watch that
 sees the changes as they happen, the four kinds of patch, optimistic concurrency, selectors and
-pagination, and cascading deletion.
+pagination, cascading deletion, and the living cluster: a Deployment whose pods the simulated
+kubelets run, their logs, and scaling.
 """
 
 from __future__ import annotations
@@ -21,6 +22,23 @@ POD: dict[str, Any] = {
     "metadata": {"name": "web-0", "labels": {"app": "web", "tier": "frontend"}},
     "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
 }
+
+
+def _runs(events: list[str]) -> str:
+    """``ADDED rv=1; MODIFIED rv=2..rv=6 (5); DELETED rv=9``: runs of one type shortened."""
+    out: list[str] = []
+    i = 0
+    while i < len(events):
+        kind = events[i].split()[0]
+        j = i
+        while j + 1 < len(events) and events[j + 1].split()[0] == kind:
+            j += 1
+        if j == i:
+            out.append(events[i])
+        else:
+            out.append(f"{events[i]}..{events[j].split()[1]} ({j - i + 1})")
+        i = j + 1
+    return "; ".join(out)
 
 
 def _say(step: str, detail: str = "") -> None:
@@ -41,13 +59,17 @@ async def tour(cluster: Any) -> None:
         ready = trio.Event()
 
         async def watch() -> None:
-            params = {"watch": "true", "timeoutSeconds": "30"}
+            params = {
+                "watch": "true",
+                "timeoutSeconds": "30",
+                "fieldSelector": "metadata.name=web-0",
+            }
             async with http.stream("GET", f"{ns}/pods", params=params) as stream:
                 ready.set()
                 async for line in stream.aiter_lines():
                     event = json.loads(line)
                     meta = event["object"]["metadata"]
-                    events.append(f"{event['type']} {meta['name']} rv={meta['resourceVersion']}")
+                    events.append(f"{event['type']} rv={meta['resourceVersion']}")
                     if event["type"] == "DELETED":
                         return
 
@@ -94,7 +116,7 @@ async def tour(cluster: Any) -> None:
                 f"continue token {'present' if page['metadata'].get('continue') else 'absent'}",
             )
             await http.delete(f"{ns}/pods/web-0")
-        _say("the watch saw", "; ".join(events))
+        _say("the watch on web-0 saw", _runs(events))
 
         apply_headers = {"content-type": "application/apply-patch+yaml"}
         cm = {
@@ -121,9 +143,52 @@ async def tour(cluster: Any) -> None:
             f"bob's change to alice's field: {clash.status_code} {clash.json()['message']}",
         )
 
+        await living(http, ns)
+
         await http.delete(ns)
         gone = await http.get(f"{ns}/pods")
         _say("namespace deleted", f"its pods went with it ({len(gone.json()['items'])} left)")
+
+
+DEPLOYMENT: dict[str, Any] = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "shop"},
+    "spec": {
+        "replicas": 3,
+        "selector": {"matchLabels": {"app": "shop"}},
+        "template": {
+            "metadata": {"labels": {"app": "shop"}},
+            "spec": {
+                "containers": [
+                    {"name": "shop", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}
+                ]
+            },
+        },
+    },
+}
+
+
+async def living(http: Any, ns: str) -> None:
+    """The living cluster: controllers make pods, kubelets run them, and they log."""
+    deployments = f"/apis/apps/v1{ns.removeprefix('/api/v1')}/deployments"
+    await http.post(deployments, json=DEPLOYMENT)
+    status = (await http.get(f"{deployments}/shop")).json()["status"]
+    pods = (await http.get(f"{ns}/pods", params={"labelSelector": "app=shop"})).json()["items"]
+    nodes = sorted({p["spec"]["nodeName"] for p in pods})
+    _say(
+        "deployment shop",
+        f"{status['readyReplicas']}/{DEPLOYMENT['spec']['replicas']} pods ready on "
+        f"{', '.join(nodes)}",
+    )
+    name = pods[0]["metadata"]["name"]
+    log = (await http.get(f"{ns}/pods/{name}/log", params={"tailLines": "2"})).text
+    _say(f"logs of {name}", " | ".join(log.splitlines()))
+    scale = {"spec": {"replicas": 1}}
+    headers = {"content-type": "application/merge-patch+json"}
+    await http.patch(f"{deployments}/shop/scale", json=scale, headers=headers)
+    pods = (await http.get(f"{ns}/pods", params={"labelSelector": "app=shop"})).json()["items"]
+    _say("scaled to 1", f"{len(pods)} pod left, {pods[0]['status']['phase']}")
 
 
 async def run_fake() -> None:

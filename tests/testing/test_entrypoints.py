@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -117,7 +118,10 @@ def test_entrypoints_demo_runs_against_the_fake_cluster() -> None:
         env={**os.environ, "PYTHONWARNINGS": "error::DeprecationWarning"},
     )
     assert result.returncode == 0, result.stderr
-    assert "the watch saw: ADDED web-0" in result.stdout
-    assert "DELETED web-0" in result.stdout
+    assert re.search(
+        r"the watch on web-0 saw: ADDED rv=\d+; MODIFIED .*; DELETED rv=\d+$", result.stdout, re.M
+    )
     assert "409" in result.stdout
     assert "(0 left)" in result.stdout
+    assert re.search(r"^• deployment shop: 3/3 pods ready on node-\d", result.stdout, re.M)
+    assert "scaled to 1: 1 pod left, Running" in result.stdout
