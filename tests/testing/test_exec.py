@@ -779,11 +779,25 @@ def official() -> Iterator[tuple[FakeClusterThread, client.CoreV1Api]]:
 
 
 @contextmanager
-def closed_socket(resp: Any) -> Iterator[None]:
-    """Close the client's socket at the end: once the server has closed the WebSocket,
-    ``WSClient.close()`` leaves the socket open (websocket-client skips its shutdown)."""
+def official_exec(
+    core: client.CoreV1Api, command: list[str], *, stdin: bool = False
+) -> Iterator[Any]:
+    """The official client's ``stream()`` exec session (``_preload_content=False``), with its
+    socket closed at the end: once the server has closed the WebSocket, ``WSClient.close()``
+    leaves the socket open (websocket-client skips its shutdown)."""
+    resp = stream(
+        core.connect_get_namespaced_pod_exec,
+        "oc",
+        "default",
+        command=command,
+        stderr=True,
+        stdin=stdin,
+        stdout=True,
+        tty=False,
+        _preload_content=False,
+    )
     try:
-        yield
+        yield resp
     finally:
         resp.close()
         resp.sock.shutdown()
@@ -794,18 +808,7 @@ def test_exec_official_client_stream_returns_the_output(
 ) -> None:
     _, core = official
     # what stream() does with _preload_content=True, without leaving the socket open
-    resp = stream(
-        core.connect_get_namespaced_pod_exec,
-        "oc",
-        "default",
-        command=["sh", "-c", "echo hi; echo err >&2"],
-        stderr=True,
-        stdin=False,
-        stdout=True,
-        tty=False,
-        _preload_content=False,
-    )
-    with closed_socket(resp):
+    with official_exec(core, ["sh", "-c", "echo hi; echo err >&2"]) as resp:
         resp.run_forever(timeout=30)
         assert resp.returncode == 0  # (read_all() drops the status channel too)
         assert resp.read_all() == "hi\nerr\n"
@@ -815,18 +818,7 @@ def test_exec_official_client_reads_the_exit_code(
     official: tuple[FakeClusterThread, client.CoreV1Api],
 ) -> None:
     _, core = official
-    resp = stream(
-        core.connect_get_namespaced_pod_exec,
-        "oc",
-        "default",
-        command=["sh", "-c", "exit 3"],
-        stderr=True,
-        stdin=False,
-        stdout=True,
-        tty=False,
-        _preload_content=False,
-    )
-    with closed_socket(resp):
+    with official_exec(core, ["sh", "-c", "exit 3"]) as resp:
         resp.run_forever(timeout=30)
         assert resp.returncode == 3
 
@@ -835,18 +827,7 @@ def test_exec_official_client_writes_stdin_to_cat(
     official: tuple[FakeClusterThread, client.CoreV1Api],
 ) -> None:
     _, core = official
-    resp = stream(
-        core.connect_get_namespaced_pod_exec,
-        "oc",
-        "default",
-        command=["cat"],
-        stderr=True,
-        stdin=True,
-        stdout=True,
-        tty=False,
-        _preload_content=False,
-    )
-    with closed_socket(resp):
+    with official_exec(core, ["cat"], stdin=True) as resp:
         assert resp.subprotocol == V5
         resp.write_stdin("hello\n")
         assert resp.readline_stdout(timeout=30) == "hello"
