@@ -167,6 +167,8 @@ def node_status(slot: NodeSlot, version: str, now: str) -> JSONObject:
             "osImage": OS_IMAGE,
             "containerRuntimeVersion": CONTAINER_RUNTIME,
             "kubeletVersion": version,
+            # deprecated and no longer reported by kubelets, but never omitted (not omitempty)
+            "kubeProxyVersion": "",
             "operatingSystem": "linux",
             "architecture": "amd64",
         },
