@@ -1,0 +1,541 @@
+"""kubectl's everyday commands against a living fake cluster: kubelets and controllers on.
+
+Nothing here plays a pod by hand: the scheduler places what kubectl creates, the simulated
+kubelets run it (status, logs, exec) and the workload controllers turn Deployments into
+ReplicaSets and pods. One cluster (`run_fake_cluster_in_thread`, its defaults) serves the module;
+kubectl gets a HOME of its own, so its discovery cache belongs to this server, and each test works
+in a namespace of its own. The test steers containers through the kubelet's hooks
+(``fake.call(lambda c: c.kubelet...)``) or the ``kr8s-trio.dev/*`` pod annotations.
+
+Nothing sleeps: kubectl itself waits (``wait``, ``rollout status``, ``logs -f``), background
+processes are read line by line, and every wait has a deadline that fails the test instead of
+hanging it. Skipped when kubectl is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+import pytest
+import yaml
+
+from kr8s_trio.testing import FakeClusterThread, run_fake_cluster_in_thread
+
+KUBECTL = shutil.which("kubectl")
+
+pytestmark = pytest.mark.kubectl
+
+#: seconds one kubectl command may run before the test fails
+COMMAND_DEADLINE = 60.0
+#: seconds a background kubectl may take to print an expected line or to exit
+DEADLINE = 20.0
+
+JSONObject = dict[str, Any]
+
+
+# -- kubectl -------------------------------------------------------------------------------------
+
+
+class Lines:
+    """The lines of a pipe, pumped by a daemon thread, to wait on with a deadline."""
+
+    def __init__(self, pipe: IO[str]) -> None:
+        self.seen: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._eof = False
+        self._thread = threading.Thread(target=self._pump, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, pipe: IO[str]) -> None:
+        for line in pipe:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def expect(self, pattern: str) -> str:
+        """The next line matching ``pattern`` (lines before it are kept in `seen`)."""
+        deadline = time.monotonic() + DEADLINE
+        while not self._eof:
+            try:
+                line = self._queue.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                break
+            if line is None:
+                self._eof = True
+                break
+            self.seen.append(line)
+            if re.search(pattern, line):
+                return line
+        why = "the end of the output" if self._eof else f"{DEADLINE} s"
+        raise AssertionError(f"no line matching {pattern!r} before {why}; saw {self.seen}")
+
+    def rest(self) -> list[str]:
+        """Every line still to come (call once the writer has exited)."""
+        self._thread.join(DEADLINE)
+        while not self._eof:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:  # the writer is still alive: keep what there is
+                break
+            if line is None:
+                self._eof = True
+            else:
+                self.seen.append(line)
+        return self.seen
+
+
+class Background:
+    """A kubectl process that runs while the test acts on the cluster."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        assert self.proc.stdout is not None
+        assert self.proc.stderr is not None
+        self.stdout = Lines(self.proc.stdout)
+        self.stderr = Lines(self.proc.stderr)
+
+    def wait(self) -> int:
+        """kubectl's exit code; fails the test if it is still running after the deadline."""
+        try:
+            return self.proc.wait(DEADLINE)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"kubectl still running after {DEADLINE} s; stdout {self.stdout.seen}, "
+                f"stderr {self.stderr.seen}"
+            ) from None
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(DEADLINE)
+        self.stdout.rest()
+        self.stderr.rest()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            assert pipe is not None
+            pipe.close()
+
+
+class Kubectl:
+    """Runs kubectl against the module's cluster, in the test's namespace."""
+
+    def __init__(self, env: dict[str, str], namespace: str) -> None:
+        self.env = env
+        self.namespace = namespace
+        self._background: list[Background] = []
+
+    def argv(self, args: tuple[str, ...]) -> list[str]:
+        assert KUBECTL is not None
+        return [KUBECTL, f"--namespace={self.namespace}", *args]
+
+    def run(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(args),
+            env=self.env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_DEADLINE,
+            check=False,
+        )
+
+    def ok(self, *args: str, input: str | None = None) -> str:
+        """kubectl's stdout; fails the test unless it exits 0."""
+        done = self.run(*args, input=input)
+        assert done.returncode == 0, (
+            f"kubectl {' '.join(args)} exited {done.returncode}: {done.stderr}"
+        )
+        return done.stdout
+
+    def apply(self, *docs: JSONObject) -> subprocess.CompletedProcess[str]:
+        """``kubectl apply -f -`` with kubectl's default validation (strict)."""
+        return self.run("apply", "-f", "-", input=yaml.safe_dump_all(docs))
+
+    def background(self, *args: str) -> Background:
+        proc = Background(self.argv(args), self.env)
+        self._background.append(proc)
+        return proc
+
+    def close(self) -> None:
+        while self._background:
+            self._background.pop().close()
+
+
+def table(text: str) -> list[list[str]]:
+    """Rows of kubectl's column output (header included), cells split on 2+ spaces."""
+    return [re.split(r"\s{2,}", line.strip()) for line in text.splitlines() if line.strip()]
+
+
+def pod(
+    name: str,
+    *containers: str,
+    annotations: dict[str, str] | None = None,
+    restart_policy: str | None = None,
+) -> JSONObject:
+    """A bare pod; its containers run busybox."""
+    metadata: JSONObject = {"name": name}
+    if annotations:
+        metadata["annotations"] = annotations
+    spec: JSONObject = {"containers": [{"name": c, "image": "busybox"} for c in containers]}
+    if restart_policy:
+        spec["restartPolicy"] = restart_policy
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+
+def deployment(
+    name: str, replicas: int, *, pod_annotations: dict[str, str] | None = None
+) -> JSONObject:
+    """A Deployment of nginx pods labelled ``app=<name>``, container ``web`` on port 80."""
+    template_metadata: JSONObject = {"labels": {"app": name}}
+    if pod_annotations:
+        template_metadata["annotations"] = pod_annotations
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": template_metadata,
+                "spec": {
+                    "containers": [
+                        {"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}
+                    ]
+                },
+            },
+        },
+    }
+
+
+def startup_log(container: str, image: str, *ports: int) -> list[str]:
+    """The lines the simulated kubelet's container writes when it starts."""
+    return [
+        f'starting container "{container}" (image {image})',
+        *(f"listening on port {port}/TCP" for port in ports),
+        f'container "{container}" is running',
+    ]
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeClusterThread]:
+    """A living cluster: simulated kubelets and workload controllers on (the defaults)."""
+    if KUBECTL is None:
+        pytest.skip("kubectl is not installed")
+    with run_fake_cluster_in_thread() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def kubectl_env(
+    fake: FakeClusterThread, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """kubectl's environment: a HOME of its own (a private discovery cache), the fake's config."""
+    home = tmp_path_factory.mktemp("kubectl-home")
+    return {**os.environ, "HOME": str(home), "KUBECONFIG": str(fake.kubeconfig_path)}
+
+
+@pytest.fixture
+def ns(fake: FakeClusterThread, request: pytest.FixtureRequest) -> str:
+    """A namespace for this test alone."""
+    name = request.node.name.removeprefix("test_").replace("_", "-")[:50].rstrip("-")
+    fake.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    return name
+
+
+@pytest.fixture
+def kubectl(kubectl_env: dict[str, str], ns: str) -> Iterator[Kubectl]:
+    """kubectl in the test's namespace; background processes it started are stopped after it."""
+    runner = Kubectl(kubectl_env, ns)
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
+# -- apply and rollout status --------------------------------------------------------------------
+
+
+def test_apply_validated_deployment_and_pod_then_rollout_status(kubectl: Kubectl) -> None:
+    manifests = (deployment("web", 2), pod("solo", "main"))
+    done = kubectl.apply(*manifests)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        "deployment.apps/web created\npod/solo created\n",
+        "",
+    )
+    done = kubectl.run("rollout", "status", "deployment/web", "--timeout=30s")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == 'deployment "web" successfully rolled out'
+    out = kubectl.ok("wait", "--for=condition=Ready", "pod/solo", "--timeout=30s")
+    assert out == "pod/solo condition met\n"
+    # the kubelet and the controllers wrote status meanwhile: the manifests themselves are as
+    # applied, so applying them again changes nothing
+    done = kubectl.apply(*manifests)
+    assert (done.returncode, done.stdout) == (
+        0,
+        "deployment.apps/web unchanged\npod/solo unchanged\n",
+    )
+
+
+def test_rollout_status_waits_until_the_pods_are_ready(kubectl: Kubectl) -> None:
+    held = deployment("slow", 2, pod_annotations={"kr8s-trio.dev/ready": "false"})
+    assert kubectl.apply(held).returncode == 0
+    rollout = kubectl.background("rollout", "status", "deployment/slow", "--timeout=30s")
+    rollout.stdout.expect(
+        r'^Waiting for deployment "slow" rollout to finish: 0 of 2 updated replicas are available'
+    )
+    header, *rows = table(kubectl.ok("get", "deploy", "slow"))
+    assert header == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert [row[:4] for row in rows] == [["slow", "0/2", "2", "0"]]
+    first, second = kubectl.ok("get", "pods", "-l", "app=slow", "-o", "name").split()
+    kubectl.ok("annotate", first, "kr8s-trio.dev/ready-")
+    rollout.stdout.expect(r"1 of 2 updated replicas are available")
+    kubectl.ok("annotate", second, "kr8s-trio.dev/ready-")
+    rollout.stdout.expect(r'^deployment "slow" successfully rolled out$')
+    assert rollout.wait() == 0
+
+
+# -- get -----------------------------------------------------------------------------------------
+
+
+def test_get_pods_and_deployments_show_running_ready_pods(kubectl: Kubectl) -> None:
+    assert kubectl.apply(deployment("web", 2), pod("solo", "main")).returncode == 0
+    kubectl.ok("wait", "--for=condition=Ready", "pod/solo", "--timeout=30s")
+    kubectl.ok("wait", "--for=condition=Ready", "pod", "-l", "app=web", "--timeout=30s")
+
+    header, *rows = table(kubectl.ok("get", "pods"))
+    assert header == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert len(rows) == 3
+    for row in rows:
+        assert re.fullmatch(r"solo|web-[0-9a-f]+-[0-9a-z]{5}", row[0]), row
+        assert row[1:4] == ["1/1", "Running", "0"], row
+        assert re.fullmatch(r"\d+s", row[4]), row
+
+    header, *rows = table(kubectl.ok("get", "pods", "-o", "wide"))
+    assert header == [
+        "NAME",
+        "READY",
+        "STATUS",
+        "RESTARTS",
+        "AGE",
+        "IP",
+        "NODE",
+        "NOMINATED NODE",
+        "READINESS GATES",
+    ]
+    placed = kubectl.ok(
+        "get",
+        "pods",
+        "-o",
+        r'jsonpath={range .items[*]}{.metadata.name} {.status.podIP} {.spec.nodeName}{"\n"}{end}',
+    )
+    assert {row[0]: row[5:] for row in rows} == {
+        name: [ip, node, "<none>", "<none>"]
+        for name, ip, node in (line.split() for line in placed.splitlines())
+    }
+    for row in rows:
+        assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", row[5]), row
+        assert re.fullmatch(r"node-\d+", row[6]), row
+
+    header, *rows = table(kubectl.ok("get", "deploy"))
+    assert header == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert [row[:4] for row in rows] == [["web", "2/2", "2", "2"]]
+
+
+def test_get_pods_counts_restarts_of_a_container_that_exited(
+    kubectl: Kubectl, fake: FakeClusterThread, ns: str
+) -> None:
+    assert kubectl.apply(pod("crash", "main")).returncode == 0
+    kubectl.ok("wait", "--for=condition=Ready", "pod/crash", "--timeout=30s")
+    fake.call(lambda c: c.kubelet.exit_container("crash", 2, namespace=ns))
+    # restartPolicy Always: the kubelet starts the container again
+    [row] = table(kubectl.ok("get", "pod", "crash"))[1:]
+    assert row[:3] == ["crash", "1/1", "Running"]
+    assert re.fullmatch(r"1 \(\d+s ago\)", row[3]), row
+    last = "jsonpath={.status.containerStatuses[0].lastState.terminated.exitCode}"
+    assert kubectl.ok("get", "pod", "crash", "-o", last) == "2"
+
+    # the annotation from another process: every instance exits 1 at once, a crash loop
+    crashing = pod("loop", "main", annotations={"kr8s-trio.dev/exit-code": "1"})
+    assert kubectl.apply(crashing).returncode == 0
+    reason = "{.status.containerStatuses[0].state.waiting.reason}"
+    kubectl.ok("wait", f"--for=jsonpath={reason}=CrashLoopBackOff", "pod/loop", "--timeout=30s")
+    [row] = table(kubectl.ok("get", "pod", "loop"))[1:]
+    assert row[:3] == ["loop", "0/1", "CrashLoopBackOff"]
+    restarts = re.fullmatch(r"(\d+) \(\d+s ago\)", row[3])
+    assert restarts is not None, row
+    assert int(restarts[1]) >= 1
+
+
+# -- explain -------------------------------------------------------------------------------------
+
+
+def test_explain_pods_spec_lists_the_fields_of_podspec(kubectl: Kubectl) -> None:
+    out = kubectl.ok("explain", "pods.spec")
+    assert re.search(r"^KIND:\s+Pod$", out, re.M)
+    assert re.search(r"^VERSION:\s+v1$", out, re.M)
+    assert re.search(r"^FIELD: spec <PodSpec>$", out, re.M)
+    assert re.search(r"^FIELDS:$", out, re.M)
+    assert re.search(r"^  containers\t<\[\]Container> -required-$", out, re.M)
+    assert re.search(r"^  restartPolicy\t<string>$", out, re.M)
+
+
+# -- logs ----------------------------------------------------------------------------------------
+
+
+def test_logs_prints_the_container_log(kubectl: Kubectl, fake: FakeClusterThread, ns: str) -> None:
+    talk = deployment("talk", 1)["spec"]["template"]
+    talk = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "talk"}, "spec": talk["spec"]}
+    assert kubectl.apply(talk, pod("duo", "main", "side")).returncode == 0
+    kubectl.ok("wait", "--for=condition=Ready", "pod/talk", "pod/duo", "--timeout=30s")
+    fake.call(lambda c: c.kubelet.write_log("talk", "hello\nworld", namespace=ns))
+
+    startup = startup_log("web", "nginx:1.27", 80)
+    assert kubectl.ok("logs", "talk").splitlines() == [*startup, "hello", "world"]
+    assert kubectl.ok("logs", "talk", "--tail=1") == "world\n"
+    assert kubectl.ok("logs", "talk", "-c", "web", "--tail=2") == "hello\nworld\n"
+
+    fake.call(lambda c: c.kubelet.write_log("duo", "from side", namespace=ns, container="side"))
+    done = kubectl.run("logs", "duo", "-c", "side")
+    assert (done.returncode, done.stdout.splitlines(), done.stderr) == (
+        0,
+        [*startup_log("side", "busybox"), "from side"],
+        "",
+    )
+    # without -c, kubectl picks the first container and says so (as against a real cluster)
+    done = kubectl.run("logs", "duo")
+    assert (done.returncode, done.stdout.splitlines(), done.stderr) == (
+        0,
+        startup_log("main", "busybox"),
+        'Defaulted container "main" out of: main, side\n',
+    )
+
+
+def test_logs_follow_prints_new_lines_and_exits_when_the_container_stops(
+    kubectl: Kubectl, fake: FakeClusterThread, ns: str
+) -> None:
+    assert kubectl.apply(pod("tail", "main", restart_policy="Never")).returncode == 0
+    kubectl.ok("wait", "--for=condition=Ready", "pod/tail", "--timeout=30s")
+    follow = kubectl.background("logs", "-f", "tail")
+    # the log so far comes through the follow stream: once it is printed, the stream is open
+    follow.stdout.expect(r'^container "main" is running$')
+    fake.call(lambda c: c.kubelet.write_log("tail", "first\nsecond", namespace=ns))
+    follow.stdout.expect(r"^second$")
+    fake.call(lambda c: c.kubelet.write_log("tail", "third", namespace=ns))
+    follow.stdout.expect(r"^third$")
+    fake.call(lambda c: c.kubelet.exit_container("tail", 0, namespace=ns))
+    assert follow.wait() == 0
+    assert follow.stdout.rest() == [*startup_log("main", "busybox"), "first", "second", "third"]
+    assert follow.stderr.rest() == []
+    [row] = table(kubectl.ok("get", "pod", "tail"))[1:]
+    assert row[:4] == ["tail", "0/1", "Completed", "0"]
+
+
+# -- exec ----------------------------------------------------------------------------------------
+
+
+def test_exec_runs_commands_in_a_pod_the_kubelet_started(kubectl: Kubectl) -> None:
+    assert kubectl.apply(pod("shell", "main")).returncode == 0
+    kubectl.ok("wait", "--for=condition=Ready", "pod/shell", "--timeout=30s")
+    done = kubectl.run("exec", "shell", "--", "echo", "hi")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "hi\n", "")
+    done = kubectl.run("exec", "-i", "shell", "--", "cat", input="piped\nstdin\n")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "piped\nstdin\n", "")
+    done = kubectl.run("exec", "shell", "--", "sh", "-c", "exit 3")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        3,
+        "",
+        "command terminated with exit code 3\n",
+    )
+
+
+# -- create and auth -----------------------------------------------------------------------------
+
+
+def test_create_commands_and_auth(kubectl: Kubectl) -> None:
+    assert (
+        kubectl.ok("create", "namespace", "made-by-kubectl")
+        == "namespace/made-by-kubectl created\n"
+    )
+    team = ("--namespace", "made-by-kubectl")
+    out = kubectl.ok("create", "configmap", "settings", "--from-literal=a=b", *team)
+    assert out == "configmap/settings created\n"
+    assert kubectl.ok("get", "configmap", "settings", "-o", "jsonpath={.data}", *team) == (
+        '{"a":"b"}'
+    )
+    out = kubectl.ok("create", "deployment", "web", "--image=nginx", "--replicas=2", *team)
+    assert out == "deployment.apps/web created\n"
+    out = kubectl.ok("rollout", "status", "deployment/web", "--timeout=30s", *team)
+    assert out.splitlines()[-1] == 'deployment "web" successfully rolled out'
+    [row] = table(kubectl.ok("get", "deploy", "web", *team))[1:]
+    assert row[:4] == ["web", "2/2", "2", "2"]
+
+    whoami = table(kubectl.ok("auth", "whoami"))
+    assert whoami[:2] == [["ATTRIBUTE", "VALUE"], ["Username", "fake-admin"]]
+    assert kubectl.ok("auth", "can-i", "create", "pods") == "yes\n"
+
+
+# -- scale, delete -------------------------------------------------------------------------------
+
+
+def test_scale_then_delete_a_deployment(kubectl: Kubectl, ns: str) -> None:
+    kubectl.ok("create", "deployment", "web", "--image=nginx", "--replicas=2")
+    kubectl.ok("rollout", "status", "deployment/web", "--timeout=30s")
+    assert kubectl.ok("scale", "deployment/web", "--replicas=3") == "deployment.apps/web scaled\n"
+    out = kubectl.ok(
+        "wait", "--for=jsonpath={.status.readyReplicas}=3", "deployment/web", "--timeout=30s"
+    )
+    assert out == "deployment.apps/web condition met\n"
+    rows = table(kubectl.ok("get", "pods", "-l", "app=web"))[1:]
+    assert [row[1:4] for row in rows] == [["1/1", "Running", "0"]] * 3
+
+    # the containers take a second to stop, so the pods outlive their Deployment for a while
+    kubectl.ok("annotate", "pods", "-l", "app=web", "kr8s-trio.dev/stop-seconds=1")
+    assert kubectl.ok("delete", "deployment", "web") == 'deployment.apps "web" deleted\n'
+    kubectl.ok("wait", "--for=delete", "pod", "-l", "app=web", "--timeout=30s")
+    done = kubectl.run("get", "pods", "-l", "app=web")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        "",
+        f"No resources found in {ns} namespace.\n",
+    )
+
+
+# -- set image, rollout undo ---------------------------------------------------------------------
+
+
+def test_set_image_rolls_out_and_undo_rolls_back(kubectl: Kubectl) -> None:
+    kubectl.ok("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2")
+    kubectl.ok("rollout", "status", "deployment/web", "--timeout=30s")
+    out = kubectl.ok("set", "image", "deployment/web", "nginx=nginx:1.28")
+    assert out == "deployment.apps/web image updated\n"
+    out = kubectl.ok("rollout", "status", "deployment/web", "--timeout=30s")
+    assert out.splitlines()[-1] == 'deployment "web" successfully rolled out'
+    history = table(kubectl.ok("rollout", "history", "deployment/web"))
+    assert history[1:] == [["REVISION", "CHANGE-CAUSE"], ["1", "<none>"], ["2", "<none>"]]
+    assert kubectl.ok("rollout", "undo", "deployment/web") == "deployment.apps/web rolled back\n"
+    kubectl.ok("rollout", "status", "deployment/web", "--timeout=30s")
+    image = "jsonpath={.spec.template.spec.containers[0].image}"
+    assert kubectl.ok("get", "deployment", "web", "-o", image) == "nginx:1.27"
+    rows = table(kubectl.ok("get", "rs", "-l", "app=web"))
+    assert rows[0] == ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
+    assert sorted(row[1:4] for row in rows[1:]) == [["0", "0", "0"], ["2", "2", "2"]]
