@@ -8,6 +8,7 @@ or to the ones already open (`active_watches`). Every request is recorded, parse
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
@@ -91,10 +92,11 @@ class Fault:
 
 
 class RequestLog:
-    """Every request the fake has received, oldest first."""
+    """The requests the fake has received, oldest first: the last ``maxlen`` of them, so that a
+    long-running server does not grow without bound."""
 
-    def __init__(self) -> None:
-        self.records: list[RequestRecord] = []
+    def __init__(self, maxlen: int = 100_000) -> None:
+        self.records: collections.deque[RequestRecord] = collections.deque(maxlen=maxlen)
 
     def append(self, record: RequestRecord) -> None:
         self.records.append(record)

@@ -18,7 +18,13 @@ import trio
 import trio.testing
 from support import configmap, current_rv, failure, seed_configmap, seed_namespace, watch
 
-from kr8s_trio.testing import FakeCluster, RequestMatcher, open_fake_cluster
+from kr8s_trio.testing import (
+    FakeCluster,
+    RequestLog,
+    RequestMatcher,
+    RequestRecord,
+    open_fake_cluster,
+)
 
 DEFAULT_CMS = "/api/v1/namespaces/default/configmaps"
 UNAUTHORIZED = failure(401, "Unauthorized", "Unauthorized")
@@ -645,3 +651,12 @@ async def test_request_log_records_faulted_requests_with_their_status(
         await client.get(DEFAULT_CMS)
     assert [r.status for r in api_cluster.requests] == [429, 429, 200]
     assert all(r.verb == "list" and r.user == "fake-admin" for r in api_cluster.requests)
+
+
+def test_request_log_keeps_the_most_recent_records() -> None:
+    log = RequestLog(maxlen=3)
+    for i in range(5):
+        log.append(RequestRecord(method="GET", path=f"/api/v1/namespaces/n{i}", query={}))
+    assert len(log) == 3
+    assert [r.path for r in log] == [f"/api/v1/namespaces/n{i}" for i in (2, 3, 4)]
+    assert [r.path for r in log.filter(path="/api/v1/namespaces/n4")] == ["/api/v1/namespaces/n4"]
