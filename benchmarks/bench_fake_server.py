@@ -48,19 +48,35 @@ import os
 import pstats
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import trio
-from _pods import APPS, pod_object, replicaset_manifest  # this directory is on sys.path
 
-JSONObject = dict[str, Any]
+# this directory is on sys.path
+from _common import (
+    CLIENT_TIMEOUT,
+    DASH,
+    JSONObject,
+    client_process,
+    fmt_bytes,
+    fmt_time,
+    markdown_table,
+    now,
+    play_role,
+    print_results,
+    ratio,
+    run_role as common_run_role,
+    serve_commands,
+    spread,
+    wait_until,
+)
+from _pods import APPS, pod_object, replicaset_manifest
 
 START = datetime.datetime(2026, 11, 21, 9, 0, 0, tzinfo=datetime.UTC)
 CREATED = "2026-11-21T09:00:00Z"
@@ -70,15 +86,7 @@ RECV_SIZE = 1 << 20
 RAW_SLICE = 256 * 1024
 LIST_TARGET = 0.5
 FANOUT_TARGET = 1.0
-CLIENT_TIMEOUT = 120.0
 SCRIPT = os.path.abspath(__file__)
-DASH = "\u2013"  # en dash, for ranges
-TIMES = "\u00d7"  # multiplication sign, for ratios
-
-
-def now() -> float:
-    """System-wide monotonic seconds: comparable between the server and client processes."""
-    return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 def _save(path: str, data: bytes) -> None:
@@ -91,36 +99,6 @@ def rss_bytes() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
-
-
-# -- a JSON-lines channel between the server role and its client process ---------------------
-
-
-class Channel:
-    def __init__(self, send: trio.abc.SendStream, receive: trio.abc.ReceiveStream) -> None:
-        self._send = send
-        self._receive = receive
-        self._buf = b""
-
-    async def send(self, message: JSONObject) -> None:
-        await self._send.send_all(json.dumps(message).encode() + b"\n")
-
-    async def recv(self) -> JSONObject:
-        while b"\n" not in self._buf:
-            data = await self._receive.receive_some(65536)
-            if not data:
-                raise EOFError("the other process closed the channel")
-            self._buf += data
-        line, _, self._buf = self._buf.partition(b"\n")
-        message: JSONObject = json.loads(line)
-        if "error" in message:
-            raise RuntimeError(f"client failed: {message['error']}")
-        return message
-
-    async def call(self, message: JSONObject, limit: float = CLIENT_TIMEOUT) -> JSONObject:
-        await self.send(message)
-        with trio.fail_after(limit):
-            return await self.recv()
 
 
 # -- the client process ------------------------------------------------------------------------
@@ -325,52 +303,20 @@ async def _client_op(client: Client, nursery: trio.Nursery, cmd: JSONObject) -> 
 
 
 async def client_role() -> None:
-    chan = Channel(trio.lowlevel.FdStream(os.dup(1)), trio.lowlevel.FdStream(os.dup(0)))
-    hello = await chan.recv()
-    client = Client(hello["host"], hello["port"], hello["ca"], hello["token"])
-    await chan.send({})
-    async with trio.open_nursery() as nursery:
-        while True:
-            try:
-                cmd = await chan.recv()
-            except EOFError:
-                break
-            if cmd["op"] == "exit":
-                await chan.send({})
-                break
-            try:
-                reply = await _client_op(client, nursery, cmd)
-            except Exception as exc:
-                await chan.send({"error": f"{type(exc).__name__}: {exc}"})
-                raise
-            await chan.send(reply)
-        nursery.cancel_scope.cancel()
+    client: Client | None = None
+
+    async def handle(cmd: JSONObject, nursery: trio.Nursery) -> JSONObject:
+        nonlocal client
+        if cmd["op"] == "hello":
+            client = Client(cmd["host"], cmd["port"], cmd["ca"], cmd["token"])
+            return {}
+        assert client is not None, "hello first"
+        return await _client_op(client, nursery, cmd)
+
+    await serve_commands(handle)
 
 
 # -- the server roles ------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def client_process() -> AsyncIterator[Channel]:
-    proc = await trio.lowlevel.open_process(
-        [sys.executable, SCRIPT, "--role", "client"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-    chan = Channel(proc.stdin, proc.stdout)
-    try:
-        yield chan
-        with trio.move_on_after(10):
-            await chan.call({"op": "exit"})
-    finally:
-        with trio.move_on_after(10):
-            await proc.stdin.aclose()
-            await proc.wait()
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 class ServerUnderTest:
@@ -394,20 +340,13 @@ class ServerUnderTest:
         """Send what `commit` prepared (raw); nothing for the fake (its watches do it)."""
 
 
-async def wait_until(predicate: Callable[[], bool], limit: float = 30.0) -> None:
-    with trio.fail_after(limit):
-        # polling: the predicate is the server's own state, which has no event to wait on
-        while not predicate():  # noqa: ASYNC110
-            await trio.sleep(0.01)
-
-
 async def run_scenarios(
     server: ServerUnderTest, args: argparse.Namespace, role: str, tmp: Path
 ) -> JSONObject:
     out: JSONObject = {"role": role}
     profiling = args.profile and role == "fake"
     list_profile, fanout_profile = cProfile.Profile(), cProfile.Profile()
-    async with client_process() as chan:
+    async with client_process(SCRIPT) as chan:
         await chan.call(
             {
                 "host": server.host,
@@ -710,46 +649,13 @@ async def raw_role(args: argparse.Namespace, tmp: Path) -> JSONObject:
 # -- the orchestrator ------------------------------------------------------------------------
 
 
-def _fmt_time(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 0.001:
-        return f"{seconds * 1000:.0f} ms" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms"
-    return f"{seconds * 1e6:.0f} µs"
-
-
-def _fmt_bytes(n: float) -> str:
-    if abs(n) >= 1 << 20:
-        return f"{n / (1 << 20):.1f} MiB"
-    if abs(n) >= 1024:
-        return f"{n / 1024:.1f} KiB"
-    return f"{n:.0f} B"
-
-
-def _spread(values: Sequence[float], fmt: Callable[[float], str] = _fmt_time) -> str:
-    """``median (min-max, n=N)``; just the value when there is one."""
-    med = statistics.median(values)
-    if len(values) == 1:
-        return fmt(med)
-    return f"{fmt(med)} ({fmt(min(values))}{DASH}{fmt(max(values))}, n={len(values)})"
-
-
-def _ratio(fake: Sequence[float], raw: Sequence[float]) -> str:
-    denominator = statistics.median(raw)
-    if denominator <= 0:
-        return "\u2014"
-    return f"{statistics.median(fake) / denominator:.1f}{TIMES}"
-
-
 def run_role(role: str, args: argparse.Namespace, tmp: Path) -> JSONObject:
-    argv = [sys.executable, SCRIPT, "--role", role, "--tmp", str(tmp)]
-    argv += ["--pods", str(args.pods), "--watchers", str(args.watchers), "--reps", str(args.reps)]
-    argv += ["--seed", str(args.seed), "--concurrency", str(args.concurrency)]
+    options = ["--tmp", str(tmp), "--pods", str(args.pods), "--watchers", str(args.watchers)]
+    options += ["--reps", str(args.reps), "--seed", str(args.seed)]
+    options += ["--concurrency", str(args.concurrency)]
     if args.profile:
-        argv.append("--profile")
-    done = subprocess.run(argv, stdout=subprocess.PIPE, check=True)
-    result: JSONObject = json.loads(done.stdout.decode().strip().splitlines()[-1])
-    return result
+        options.append("--profile")
+    return common_run_role(SCRIPT, role, options)
 
 
 def report(fakes: list[JSONObject], raws: list[JSONObject], args: argparse.Namespace) -> str:
@@ -772,7 +678,7 @@ def report(fakes: list[JSONObject], raws: list[JSONObject], args: argparse.Names
         )
         verdict = "info" if target is None else ("PASS" if med(fake) < target else "FAIL")
         goal = none if target is None else f"< {target} s"
-        rows.append((label, _spread(fake), _spread(raw), _ratio(fake, raw), goal, verdict))
+        rows.append((label, spread(fake), spread(raw), ratio(fake, raw), goal, verdict))
 
     row(
         f"list {args.pods:,} pods ({f0['list_bytes'] / 1e6:.1f} MB), time to last byte",
@@ -799,28 +705,21 @@ def report(fakes: list[JSONObject], raws: list[JSONObject], args: argparse.Names
         rows.append(
             (
                 label,
-                _spread(fake, _fmt_bytes),
-                _spread(raw, _fmt_bytes),
-                _ratio(fake, raw),
+                spread(fake, fmt_bytes),
+                spread(raw, fmt_bytes),
+                ratio(fake, raw),
                 "printed",
                 "info",
             )
         )
 
     headers = ("scenario", "fake server", "raw lower bound", "ratio", "target", "result")
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = [
-        "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |",
-        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
-    ]
-    lines += [
-        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows
-    ]
+    table = markdown_table(headers, rows)
     same_list = all(r["list_digest"] == f0["list_digest"] for r in fakes + raws)
     fd = {k: med(r["fanout_details"][k] for r in fakes) for k in f0["fanout_details"]}
     rd = {k: med(r["fanout_details"][k] for r in raws) for k in raws[0]["fanout_details"]}
-    top = ", ".join(f"{name} {_fmt_bytes(size)}" for name, size in f0["traced_top"])
-    rtop = ", ".join(f"{name} {_fmt_bytes(size)}" for name, size in raws[0]["traced_top"])
+    top = ", ".join(f"{name} {fmt_bytes(size)}" for name, size in f0["traced_top"])
+    rtop = ", ".join(f"{name} {fmt_bytes(size)}" for name, size in raws[0]["traced_top"])
     notes = f"""
 Times: median (min{DASH}max, n = repetitions pooled over {len(fakes)} process(es) per server);
 ratio = fake median / raw median; PASS/FAIL compares the fake's median with the target.
@@ -828,7 +727,7 @@ ratio = fake median / raw median; PASS/FAIL compares the fake's median with the 
 Pods: {args.pods:,} deterministic Deployment-style pods (seed {args.seed}), median \
 {f0["median_pod_bytes"]:,.0f} B of compact JSON; PodList {f0["list_bytes"]:,} B; first item \
 {f0["first_pod"]}. The raw server sent the same bytes: {"yes" if same_list else "NO"} (blake2b \
-of every response body). Seeding took {_fmt_time(med(each(fakes, "seed_seconds")))} \
+of every response body). Seeding took {fmt_time(med(each(fakes, "seed_seconds")))} \
 (store.put of complete pods, see _pods.py).
 
 List: one kept-alive TLS connection; timed in the client process from just before sending the \
@@ -843,15 +742,15 @@ synchronously) and stops in the client process when the last watcher has read th
 (CLOCK_MONOTONIC in both). Event line {f0["watch_line_bytes"]:,} B \
 ({f0["watch_line_wire_bytes"]:,} B on the wire with chunk framing, from the raw server \
 {raws[0]["watch_line_wire_bytes"]:,} B). Fake: patch + enqueue \
-{_fmt_time(fd["commit"])}, first watcher has it at {_fmt_time(fd["first"])}, median watcher \
-{_fmt_time(fd["median"])}. Raw: one task writes the line to each connection in turn (all \
-written at {_fmt_time(rd["server_sent"])}); first watcher {_fmt_time(rd["first"])}, median \
-{_fmt_time(rd["median"])}.
+{fmt_time(fd["commit"])}, first watcher has it at {fmt_time(fd["first"])}, median watcher \
+{fmt_time(fd["median"])}. Raw: one task writes the line to each connection in turn (all \
+written at {fmt_time(rd["server_sent"])}); first watcher {fmt_time(rd["first"])}, median \
+{fmt_time(rd["median"])}.
 
 Server CPU (process_time of the server process, client excluded): per list, fake \
-{_fmt_time(med(pool(fakes, "list_cpu")))}, raw {_fmt_time(med(pool(raws, "list_cpu")))}; per \
-fan-out (until the last watcher has the line), fake {_fmt_time(fd["cpu"])}, raw \
-{_fmt_time(rd["cpu"])}.
+{fmt_time(med(pool(fakes, "list_cpu")))}, raw {fmt_time(med(pool(raws, "list_cpu")))}; per \
+fan-out (until the last watcher has the line), fake {fmt_time(fd["cpu"])}, raw \
+{fmt_time(rd["cpu"])}.
 
 Clients: a separate process with its own trio loop (its own core), raw trio SSLStreams and a \
 minimal HTTP/1.1 reader (no httpx), the same code for both servers: the server's loop does not \
@@ -865,7 +764,7 @@ Biggest per-watch allocators, fake: {top}. Raw: {rtop}.
 """
     failed = [r[0].strip() for r in rows if r[5] == "FAIL"]
     verdict = "all targets met" if not failed else "TARGET MISSED: " + "; ".join(failed)
-    return "\n".join(lines) + "\n" + notes + "\n" + verdict
+    return table + "\n" + notes + "\n" + verdict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -893,14 +792,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.pods, args.watchers, args.reps = 1_000, 100, 3
-    if args.role == "client":
-        trio.run(client_role)
-        return 0
-    if args.role in ("fake", "raw"):
-        tmp = Path(args.tmp)
-        role = fake_role if args.role == "fake" else raw_role
-        result = trio.run(role, args, tmp)
-        print(json.dumps(result), flush=True)
+    servers = {
+        "fake": lambda: fake_role(args, Path(args.tmp)),
+        "raw": lambda: raw_role(args, Path(args.tmp)),
+    }
+    if play_role(args.role, client_role, servers):
         return 0
     fakes: list[JSONObject] = []
     raws: list[JSONObject] = []
@@ -912,13 +808,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             fakes.append(run_role("fake", args, tmp))
             print(f"round {i + 1}/{args.rounds}: raw server ...", file=sys.stderr, flush=True)
             raws.append(run_role("raw", args, tmp))
-    print(
-        f"\nbench_fake_server: Python {sys.version.split()[0]}, trio {trio.__version__}, "
-        f"{os.cpu_count()} CPUs, {time.monotonic() - started:.0f} s\n"
+    print_results(
+        "bench_fake_server",
+        started,
+        report(fakes, raws, args),
+        {"fake": fakes, "raw": raws},
+        args.json,
     )
-    print(report(fakes, raws, args))
-    if args.json:
-        Path(args.json).write_text(json.dumps({"fake": fakes, "raw": raws}, indent=1))
     return 0
 
 
