@@ -194,11 +194,17 @@ def refuse_without_websocket(
 
 async def _open(
     state: ClusterState, ws: WebSocket, request: Request, info: RequestInfo
-) -> tuple[ChannelSession, JSONObject, JSONObject, ContainerRuntime] | None:
-    """Check and upgrade an exec or attach request; None when it was refused (answered)."""
+) -> tuple[ChannelSession, JSONObject, JSONObject, ContainerRuntime, int] | None:
+    """Check and upgrade an exec or attach request; None when it was refused (answered).
+
+    The last item is how many lines the container's log had before the upgrade: where attach
+    starts following (a line written once the client has seen the upgrade must reach it, even
+    when the client writes it before this task runs again).
+    """
     req = StreamRequest.from_query(request.query)
     pod, container = _locate(state, info.namespace, str(info.name), req)
     verdict = _kubelet_refusal(state, pod, str(container.get("name")), req)
+    log_mark = 0 if isinstance(verdict, _Refusal) else len(verdict.log.lines)
     if V5 in ws.offered_subprotocols:
         session = ChannelSession(ws, get_protocol(V5), req)
         await ws.accept(V5)
@@ -207,7 +213,7 @@ async def _open(
             error = f"unable to upgrade connection: {verdict.text}"
             await session.finish(internal_error_status(error))
             return None
-        return session, pod, container, verdict
+        return session, pod, container, verdict, log_mark
     if isinstance(verdict, _Refusal):
         await ws.reject_plain(verdict.code, verdict.text.encode())
         return None
@@ -218,7 +224,7 @@ async def _open(
     session = ChannelSession(ws, get_protocol(name), req)
     await ws.accept(name)
     await session.send(session.marker_channel, b"")
-    return session, pod, container, verdict
+    return session, pod, container, verdict, log_mark
 
 
 def _runtime_error(session: ChannelSession, error: str) -> JSONObject:
@@ -287,7 +293,7 @@ async def serve_exec(
     opened = await _open(state, ws, request, info)
     if opened is None:
         return
-    session, pod, container, _ = opened
+    session, pod, container, _, _ = opened
     req = session.req
     namespace, pod_name, name = str(info.namespace), str(info.name), str(container["name"])
     handler = state.commands.find(namespace, pod_name, name, req.command)
@@ -338,7 +344,7 @@ async def serve_attach(
     opened = await _open(state, ws, request, info)
     if opened is None:
         return
-    session, _, container, running = opened
+    session, _, container, running, seen = opened
     req = session.req
     namespace, pod_name, name = str(info.namespace), str(info.name), str(container["name"])
     # the terminal is the container's (tty: true in its spec), not the request's
@@ -363,6 +369,7 @@ async def serve_attach(
             await session.sink(channel).send_all((line.text + "\n").encode("utf-8"))
 
     async def main() -> Mapping[str, object]:
+        nonlocal seen
         failure: list[str] = []
 
         async def process() -> None:
@@ -374,7 +381,6 @@ async def serve_attach(
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(process)
-            seen = len(log.lines)
             with contextlib.suppress(trio.BrokenResourceError):  # the client went away
                 while True:
                     await log.wait_beyond(seen)
