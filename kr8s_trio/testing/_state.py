@@ -25,6 +25,7 @@ from kr8s_trio.testing._ports import PortRegistry
 from kr8s_trio.testing._resources import ResourceRegistry, ResourceType
 from kr8s_trio.testing._rest import RestStorage, WriteContext
 from kr8s_trio.testing._runtime import Runtime
+from kr8s_trio.testing._serviceaccounts import ServiceAccountController
 from kr8s_trio.testing._store import Store
 from kr8s_trio.testing._workloads import WorkloadControllers
 
@@ -114,6 +115,14 @@ class ClusterState:
         #: the simulated workload controllers, None when config.controllers is off
         self.workloads: WorkloadControllers | None = (
             WorkloadControllers(self.rest, self.registry, self.store, self.controllers, self.timers)
+            if self.config.controllers
+            else None
+        )
+        #: the service-account controller (a ``default`` account per namespace), with the others
+        self.serviceaccounts: ServiceAccountController | None = (
+            ServiceAccountController(
+                self.rest, self.store, self.resource("serviceaccounts"), self.controllers
+            )
             if self.config.controllers
             else None
         )
