@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +20,7 @@ from urllib.parse import urlencode
 import pytest
 import trio
 import trio.testing
+from kubectl_support import Kubectl, require_kubectl
 from kubernetes import client, config
 from kubernetes.stream import stream
 from support import failure
@@ -840,26 +839,15 @@ def test_exec_official_client_writes_stdin_to_cat(
 
 # -- kubectl -------------------------------------------------------------------------------------
 
-KUBECTL = shutil.which("kubectl")
-
 
 @pytest.fixture(scope="module")
 def kubectl(
     official: tuple[FakeClusterThread, client.CoreV1Api], tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run kubectl against the module's cluster (its own HOME: a discovery cache of its own)."""
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed")
+    require_kubectl()
     fake, _ = official
-    home = tmp_path_factory.mktemp("kubectl-home")
-    env = {**os.environ, "HOME": str(home), "KUBECONFIG": str(fake.kubeconfig_path)}
-
-    def run_kubectl(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(KUBECTL), *args], env=env, input=input, capture_output=True, text=True, timeout=60
-        )
-
-    return run_kubectl
+    return Kubectl(fake.kubeconfig_path, tmp_path_factory.mktemp("kubectl-home")).run
 
 
 @pytest.mark.kubectl

@@ -14,186 +14,40 @@ the kubectl release matching the server's minor version.
 from __future__ import annotations
 
 import json
-import os
-import queue
 import re
-import shutil
-import signal
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 import yaml
+from kubectl_support import (
+    JSONObject,
+    Kubectl as _Kubectl,
+    require_kubectl,
+    serve_fake_cluster,
+    table,
+)
 
 from kr8s_trio.testing import ClusterConfig
 
-KUBECTL = shutil.which("kubectl")
-if KUBECTL is None:
-    pytest.skip("kubectl is not installed", allow_module_level=True)
+require_kubectl()
 
 pytestmark = pytest.mark.kubectl
 
-#: seconds any single step may take before the test fails
+#: seconds any single kubectl command may take before the test fails
 DEADLINE = 20.0
 #: kubectl -v=6 logs the response to its watch request once the headers arrive
 WATCH_OPEN = r"watch=true.*200 OK"
 
-JSONObject = dict[str, Any]
 
+class Kubectl(_Kubectl):
+    """kubectl against the module's fake-cluster process, which serves ``server_version``;
+    ``apply`` skips client-side validation unless given flags."""
 
-class Lines:
-    """The lines of a pipe, pumped by a daemon thread, to wait on with a deadline."""
-
-    def __init__(self, pipe: IO[str]) -> None:
-        self.seen: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._eof = False
-        self._thread = threading.Thread(target=self._pump, args=(pipe,), daemon=True)
-        self._thread.start()
-
-    def _pump(self, pipe: IO[str]) -> None:
-        for line in pipe:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def expect(self, pattern: str, timeout: float = DEADLINE) -> str:
-        """The next line matching ``pattern`` (lines before it are skipped, and kept in `seen`)."""
-        deadline = time.monotonic() + timeout
-        while not self._eof:
-            try:
-                line = self._queue.get(timeout=max(deadline - time.monotonic(), 0))
-            except queue.Empty:
-                break
-            if line is None:
-                self._eof = True
-                break
-            self.seen.append(line)
-            if re.search(pattern, line):
-                return line
-        why = "end of output" if self._eof else f"{timeout} s"
-        raise AssertionError(f"no line matching {pattern!r} before {why}; saw {self.seen}")
-
-    def rest(self) -> list[str]:
-        """Every line up to the end of the output (call once the writer has exited)."""
-        self._thread.join(DEADLINE)
-        while not self._eof:
-            try:
-                line = self._queue.get_nowait()
-            except queue.Empty:  # the writer is still alive: keep what there is
-                break
-            if line is None:
-                self._eof = True
-            else:
-                self.seen.append(line)
-        return self.seen
-
-
-def _popen(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        argv,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    )
-
-
-class Background:
-    """A kubectl process running while the test acts on the cluster."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.proc = _popen(argv, env)
-        assert self.proc.stdout is not None
-        assert self.proc.stderr is not None
-        self.stdout = Lines(self.proc.stdout)
-        self.stderr = Lines(self.proc.stderr)
-
-    @property
-    def running(self) -> bool:
-        return self.proc.poll() is None
-
-    def wait(self) -> int:
-        """The exit code; fails the test if kubectl is still running after the deadline."""
-        try:
-            return self.proc.wait(DEADLINE)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(
-                f"kubectl still running after {DEADLINE} s; stderr {self.stderr.seen}"
-            ) from None
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        self.proc.wait(DEADLINE)
-        self.stdout.rest()
-        self.stderr.rest()
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            assert pipe is not None
-            pipe.close()
-
-
-class Kubectl:
-    """Runs kubectl against the module's fake cluster."""
-
-    def __init__(self, kubeconfig: Path, env: dict[str, str], server_version: str) -> None:
-        self.kubeconfig = kubeconfig
-        self.env = env
+    def __init__(self, kubeconfig: Path, home: Path, server_version: str) -> None:
+        super().__init__(kubeconfig, home, timeout=DEADLINE, apply_flags=("--validate=false",))
         self.server_version = server_version
-        self._background: list[Background] = []
-
-    def argv(self, args: tuple[str, ...]) -> list[str]:
-        assert KUBECTL is not None
-        return [KUBECTL, "--kubeconfig", str(self.kubeconfig), *args]
-
-    def run(
-        self, *args: str, input: str | None = None, ok: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            self.argv(args),
-            env=self.env,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE,
-            check=False,
-        )
-        if ok:
-            assert result.returncode == 0, (
-                f"kubectl {' '.join(args)} exited {result.returncode}: {result.stderr}"
-            )
-        return result
-
-    def out(self, *args: str) -> str:
-        return self.run(*args).stdout
-
-    def json(self, *args: str) -> JSONObject:
-        data: JSONObject = json.loads(self.out(*args, "-o", "json"))
-        return data
-
-    def apply(self, *docs: JSONObject, flags: tuple[str, ...] = ("--validate=false",)) -> str:
-        return self.run("apply", *flags, "-f", "-", input=yaml.safe_dump_all(docs)).stdout
-
-    def background(self, *args: str) -> Background:
-        proc = Background(self.argv(args), self.env)
-        self._background.append(proc)
-        return proc
-
-    def close_background(self) -> None:
-        while self._background:
-            self._background.pop().close()
-
-
-def table(text: str) -> list[list[str]]:
-    """Rows of kubectl's column output (header included), cells split on 2+ spaces."""
-    return [re.split(r"\s{2,}", line.strip()) for line in text.splitlines() if line.strip()]
 
 
 def pod(
@@ -218,12 +72,6 @@ def pod(
     }
 
 
-def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-    env["HOME"] = str(home)
-    return env
-
-
 #: the server versions to run the module against: the fake's default, and the kubectl release the
 #: contract was observed with (a dispatcher kubectl runs the matching release for each)
 SERVER_VERSIONS = sorted({ClusterConfig().version, "v1.32.4"}, reverse=True)
@@ -237,33 +85,9 @@ def cluster(
     version: str = request.param
     home = tmp_path_factory.mktemp("kubectl-home")
     kubeconfig = home / "kubeconfig"
-    env = _env(home)
-    argv = [sys.executable, "-m", "kr8s_trio", "fake-cluster", "--kubeconfig", str(kubeconfig)]
     # these are the API machinery's kubectl tests: no simulated kubelet or controllers
-    argv += ["--version", version, "--no-kubelet", "--no-controllers"]
-    server = _popen(argv, env)
-    assert server.stdout is not None
-    assert server.stderr is not None
-    stdout, stderr = Lines(server.stdout), Lines(server.stderr)
-    try:
-        stdout.expect(r"^fake cluster serving at https://127\.0\.0\.1:\d+$")
-        yield Kubectl(kubeconfig, env, version)
-    finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-        try:
-            code = server.wait(DEADLINE)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-            raise
-        finally:
-            errors = "\n".join(stderr.rest())
-            stdout.rest()
-            server.stdout.close()
-            server.stderr.close()
-    assert code == 0, f"fake-cluster exited {code}: {errors}"
-    assert "Traceback" not in errors, errors
+    with serve_fake_cluster(kubeconfig, "--version", version, "--no-kubelet", "--no-controllers"):
+        yield Kubectl(kubeconfig, home, version)
 
 
 @pytest.fixture
@@ -272,7 +96,7 @@ def kubectl(cluster: Kubectl) -> Iterator[Kubectl]:
     try:
         yield cluster
     finally:
-        cluster.close_background()
+        cluster.close()
 
 
 @pytest.fixture
@@ -280,7 +104,7 @@ def ns(kubectl: Kubectl, request: pytest.FixtureRequest) -> str:
     """A namespace for this test alone."""
     name = "t-" + request.node.originalname.removeprefix("test_kubectl_").replace("_", "-")[:50]
     name = name.rstrip("-")
-    assert kubectl.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    assert kubectl.apply_ok({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     return name
 
 
@@ -288,25 +112,25 @@ def ns(kubectl: Kubectl, request: pytest.FixtureRequest) -> str:
 
 
 def test_kubectl_version_reports_the_fake_server(kubectl: Kubectl) -> None:
-    info = json.loads(kubectl.out("version", "-o", "json"))
+    info = json.loads(kubectl.ok("version", "-o", "json"))
     assert info["serverVersion"]["gitVersion"] == kubectl.server_version
     assert info["serverVersion"]["platform"] == "linux/amd64"
     assert info["clientVersion"]["gitVersion"].startswith("v1.")
 
 
 def test_kubectl_api_resources_lists_served_kinds(kubectl: Kubectl) -> None:
-    rows = {row[0]: row for row in table(kubectl.out("api-resources", "-o", "wide"))}
+    rows = {row[0]: row for row in table(kubectl.ok("api-resources", "-o", "wide"))}
     assert rows["NAME"][:5] == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
     assert rows["pods"][1:5] == ["po", "v1", "true", "Pod"]
     assert set(rows["pods"][5].split(",")) >= {"create", "delete", "get", "list", "watch"}
     assert rows["pods"][6] == "all"
     assert rows["deployments"][1:5] == ["deploy", "apps/v1", "true", "Deployment"]
     assert rows["namespaces"][1:5] == ["ns", "v1", "false", "Namespace"]
-    cluster_scoped = kubectl.out("api-resources", "--namespaced=false", "-o", "name").split()
+    cluster_scoped = kubectl.ok("api-resources", "--namespaced=false", "-o", "name").split()
     assert "namespaces" in cluster_scoped
     assert "nodes" in cluster_scoped
     assert "pods" not in cluster_scoped
-    apps = kubectl.out("api-resources", "--api-group=apps", "-o", "name").split()
+    apps = kubectl.ok("api-resources", "--api-group=apps", "-o", "name").split()
     assert "deployments.apps" in apps
     assert "pods" not in apps
 
@@ -316,7 +140,7 @@ def test_kubectl_api_resources_lists_served_kinds(kubectl: Kubectl) -> None:
 
 def test_kubectl_get_pods_all_namespaces(kubectl: Kubectl, ns: str) -> None:
     other = f"{ns}-b"
-    kubectl.apply(
+    kubectl.apply_ok(
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": other}},
         pod("idle", ns),
         pod("busy", other),
@@ -336,7 +160,7 @@ def test_kubectl_get_pods_all_namespaces(kubectl: Kubectl, ns: str) -> None:
             ],
         }
     }
-    kubectl.run(
+    kubectl.ok(
         "patch",
         "pod",
         "busy",
@@ -347,15 +171,15 @@ def test_kubectl_get_pods_all_namespaces(kubectl: Kubectl, ns: str) -> None:
         "-p",
         json.dumps(status),
     )
-    rows = table(kubectl.out("get", "pods", "-A"))
+    rows = table(kubectl.ok("get", "pods", "-A"))
     assert rows[0] == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     mine = {row[0]: row[1:5] for row in rows[1:] if row[0] in (ns, other)}
     assert mine == {ns: ["idle", "0/1", "Pending", "0"], other: ["busy", "1/1", "Running", "2"]}
 
 
 def test_kubectl_get_pods_wide_shows_ip_and_node(kubectl: Kubectl, ns: str) -> None:
-    kubectl.apply(pod("placed", ns, nodeName="node-7"))
-    kubectl.run(
+    kubectl.apply_ok(pod("placed", ns, nodeName="node-7"))
+    kubectl.ok(
         "patch",
         "pod",
         "placed",
@@ -366,7 +190,7 @@ def test_kubectl_get_pods_wide_shows_ip_and_node(kubectl: Kubectl, ns: str) -> N
         "-p",
         '{"status":{"podIP":"10.1.2.3","podIPs":[{"ip":"10.1.2.3"}]}}',
     )
-    header, *rows = table(kubectl.out("get", "pods", "-n", ns, "-o", "wide"))
+    header, *rows = table(kubectl.ok("get", "pods", "-n", ns, "-o", "wide"))
     assert header == [
         "NAME",
         "READY",
@@ -384,17 +208,17 @@ def test_kubectl_get_pods_wide_shows_ip_and_node(kubectl: Kubectl, ns: str) -> N
 
 
 def test_kubectl_get_pods_watch_sees_added_then_modified(kubectl: Kubectl, ns: str) -> None:
-    kubectl.apply(pod("anchor", ns, labels={"suite": "watch"}))
+    kubectl.apply_ok(pod("anchor", ns, labels={"suite": "watch"}))
     watcher = kubectl.background(
         "get", "pods", "-n", ns, "-l", "suite=watch", "-w", "--output-watch-events"
     )
     # the initial listing is printed as ADDED; the watch then resumes from the list's
     # resourceVersion, so nothing done from here on can be missed
     watcher.stdout.expect(r"^ADDED\s+anchor\s")
-    kubectl.apply(pod("other", ns))
-    kubectl.apply(pod("fresh", ns, labels={"suite": "watch"}))
+    kubectl.apply_ok(pod("other", ns))
+    kubectl.apply_ok(pod("fresh", ns, labels={"suite": "watch"}))
     watcher.stdout.expect(r"^ADDED\s+fresh\s+0/1\s+Pending\s")
-    kubectl.run("label", "pod", "fresh", "-n", ns, "touched=yes")
+    kubectl.ok("label", "pod", "fresh", "-n", ns, "touched=yes")
     watcher.stdout.expect(r"^MODIFIED\s+fresh\s")
     assert watcher.stdout.seen[0].split() == [
         "EVENT",
@@ -422,12 +246,12 @@ def test_kubectl_get_deployments(kubectl: Kubectl, ns: str) -> None:
             },
         },
     }
-    assert kubectl.apply(deployment).strip() == "deployment.apps/web created"
-    header, row = table(kubectl.out("get", "deploy", "-n", ns))
+    assert kubectl.apply_ok(deployment).strip() == "deployment.apps/web created"
+    header, row = table(kubectl.ok("get", "deploy", "-n", ns))
     assert header == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     assert row[0] == "web"
     assert re.fullmatch(r"\d/2", row[1])
-    header, row = table(kubectl.out("get", "deployments.apps", "-n", ns, "-o", "wide"))
+    header, row = table(kubectl.ok("get", "deployments.apps", "-n", ns, "-o", "wide"))
     assert header[5:] == ["CONTAINERS", "IMAGES", "SELECTOR"]
     assert row[5:] == ["c", "nginx:1.27", "app=web"]
 
@@ -437,10 +261,10 @@ def test_kubectl_get_deployments(kubectl: Kubectl, ns: str) -> None:
 
 def test_kubectl_apply_client_side_creates_then_configures(kubectl: Kubectl, ns: str) -> None:
     manifest = pod("csa", ns, labels={"app": "web"})
-    assert kubectl.apply(manifest).strip() == "pod/csa created"
-    assert kubectl.apply(manifest).strip() == "pod/csa unchanged"
+    assert kubectl.apply_ok(manifest).strip() == "pod/csa created"
+    assert kubectl.apply_ok(manifest).strip() == "pod/csa unchanged"
     manifest["metadata"]["labels"] = {"tier": "front"}  # app is dropped, tier added
-    assert kubectl.apply(manifest).strip() == "pod/csa configured"
+    assert kubectl.apply_ok(manifest).strip() == "pod/csa configured"
     obj = kubectl.json("get", "pod", "csa", "-n", ns, "--show-managed-fields")
     assert obj["metadata"]["labels"] == {"tier": "front"}
     last = json.loads(
@@ -459,7 +283,7 @@ def test_kubectl_apply_with_validation_uses_openapi(kubectl: Kubectl, ns: str) -
         "metadata": {"name": "validated", "namespace": ns},
         "data": {"k": "v"},
     }
-    assert kubectl.apply(config_map, flags=()).strip() == "configmap/validated created"
+    assert kubectl.apply_ok(config_map, flags=()).strip() == "configmap/validated created"
     assert kubectl.json("get", "configmap", "validated", "-n", ns)["data"] == {"k": "v"}
 
 
@@ -473,23 +297,21 @@ def test_kubectl_apply_server_side_owns_fields_and_reports_conflicts(
         "data": {"k": "v1"},
     }
     flags = ("--server-side",)
-    assert kubectl.apply(config_map, flags=flags).strip() == "configmap/ssa serverside-applied"
+    assert kubectl.apply_ok(config_map, flags=flags).strip() == "configmap/ssa serverside-applied"
     config_map["data"] = {"k": "v2"}
-    assert kubectl.apply(config_map, flags=flags).strip() == "configmap/ssa serverside-applied"
+    assert kubectl.apply_ok(config_map, flags=flags).strip() == "configmap/ssa serverside-applied"
     obj = kubectl.json("get", "configmap", "ssa", "-n", ns, "--show-managed-fields")
     assert obj["data"] == {"k": "v2"}
     [entry] = obj["metadata"]["managedFields"]
     assert (entry["manager"], entry["operation"]) == ("kubectl", "Apply")
     assert "f:k" in entry["fieldsV1"]["f:data"]
     # another manager takes the label; applying our value again conflicts until forced
-    kubectl.run("label", "configmap", "ssa", "-n", ns, "owner=label", "--overwrite")
-    conflict = kubectl.run(
-        "apply", "--server-side", "-f", "-", input=yaml.safe_dump(config_map), ok=False
-    )
+    kubectl.ok("label", "configmap", "ssa", "-n", ns, "owner=label", "--overwrite")
+    conflict = kubectl.run("apply", "--server-side", "-f", "-", input=yaml.safe_dump(config_map))
     assert conflict.returncode == 1
     assert 'conflict with "kubectl-label"' in conflict.stderr
     assert ".metadata.labels.owner" in conflict.stderr
-    kubectl.apply(config_map, flags=(*flags, "--force-conflicts"))
+    kubectl.apply_ok(config_map, flags=(*flags, "--force-conflicts"))
     obj = kubectl.json("get", "configmap", "ssa", "-n", ns)
     assert obj["metadata"]["labels"] == {"owner": "apply"}
 
@@ -498,29 +320,29 @@ def test_kubectl_apply_server_side_owns_fields_and_reports_conflicts(
 
 
 def test_kubectl_label_adds_overwrites_and_removes(kubectl: Kubectl, ns: str) -> None:
-    kubectl.apply(pod("lab", ns))
-    assert kubectl.out("label", "pod", "lab", "-n", ns, "a=1").strip() == "pod/lab labeled"
-    refused = kubectl.run("label", "pod", "lab", "-n", ns, "a=2", ok=False)
+    kubectl.apply_ok(pod("lab", ns))
+    assert kubectl.ok("label", "pod", "lab", "-n", ns, "a=1").strip() == "pod/lab labeled"
+    refused = kubectl.run("label", "pod", "lab", "-n", ns, "a=2")
     assert refused.returncode == 1
     assert "--overwrite is false" in refused.stderr
-    kubectl.run("label", "pod", "lab", "-n", ns, "a=2", "b=3", "--overwrite")
+    kubectl.ok("label", "pod", "lab", "-n", ns, "a=2", "b=3", "--overwrite")
     assert kubectl.json("get", "pod", "lab", "-n", ns)["metadata"]["labels"] == {"a": "2", "b": "3"}
-    assert kubectl.out("label", "pod", "lab", "-n", ns, "a-").strip() == "pod/lab unlabeled"
+    assert kubectl.ok("label", "pod", "lab", "-n", ns, "a-").strip() == "pod/lab unlabeled"
     obj = kubectl.json("get", "pod", "lab", "-n", ns, "--show-managed-fields")
     assert obj["metadata"]["labels"] == {"b": "3"}
     assert "kubectl-label" in {m["manager"] for m in obj["metadata"]["managedFields"]}
     # the label selector sees the result
-    assert kubectl.out("get", "pods", "-n", ns, "-l", "b=3", "-o", "name").split() == ["pod/lab"]
-    assert kubectl.out("get", "pods", "-n", ns, "-l", "a", "-o", "name").split() == []
+    assert kubectl.ok("get", "pods", "-n", ns, "-l", "b=3", "-o", "name").split() == ["pod/lab"]
+    assert kubectl.ok("get", "pods", "-n", ns, "-l", "a", "-o", "name").split() == []
 
 
 def test_kubectl_patch_strategic_merges_containers_by_name(kubectl: Kubectl, ns: str) -> None:
-    kubectl.apply(pod("sm", ns, containers=("app", "sidecar")))
+    kubectl.apply_ok(pod("sm", ns, containers=("app", "sidecar")))
     patch = {
         "metadata": {"annotations": {"note": "patched"}},
         "spec": {"containers": [{"name": "sidecar", "image": "img-sidecar:2"}]},
     }
-    out = kubectl.out("patch", "pod", "sm", "-n", ns, "-p", json.dumps(patch))
+    out = kubectl.ok("patch", "pod", "sm", "-n", ns, "-p", json.dumps(patch))
     assert out.strip() == "pod/sm patched"
     obj = kubectl.json("get", "pod", "sm", "-n", ns, "--show-managed-fields")
     # a merge patch would have replaced the list; the strategic one merges on the "name" key
@@ -530,19 +352,19 @@ def test_kubectl_patch_strategic_merges_containers_by_name(kubectl: Kubectl, ns:
     ]
     assert obj["metadata"]["annotations"]["note"] == "patched"
     assert "kubectl-patch" in {m["manager"] for m in obj["metadata"]["managedFields"]}
-    again = kubectl.out("patch", "pod", "sm", "-n", ns, "-p", json.dumps(patch))
+    again = kubectl.ok("patch", "pod", "sm", "-n", ns, "-p", json.dumps(patch))
     assert again.strip() == "pod/sm patched (no change)"
 
 
 def test_kubectl_patch_json_applies_operations_in_order(kubectl: Kubectl, ns: str) -> None:
-    kubectl.apply(pod("jp", ns, labels={"keep": "1"}))
+    kubectl.apply_ok(pod("jp", ns, labels={"keep": "1"}))
     ops = [
         {"op": "add", "path": "/metadata/labels/new", "value": "x"},
         {"op": "copy", "from": "/metadata/labels/new", "path": "/metadata/labels/copied"},
         {"op": "remove", "path": "/metadata/labels/keep"},
         {"op": "replace", "path": "/spec/containers/0/image", "value": "img-c:9"},
     ]
-    out = kubectl.out("patch", "pod", "jp", "-n", ns, "--type=json", "-p", json.dumps(ops))
+    out = kubectl.ok("patch", "pod", "jp", "-n", ns, "--type=json", "-p", json.dumps(ops))
     assert out.strip() == "pod/jp patched"
     obj = kubectl.json("get", "pod", "jp", "-n", ns)
     assert obj["metadata"]["labels"] == {"new": "x", "copied": "x"}
@@ -551,9 +373,7 @@ def test_kubectl_patch_json_applies_operations_in_order(kubectl: Kubectl, ns: st
         {"op": "add", "path": "/metadata/labels/never", "value": "x"},
         {"op": "test", "path": "/metadata/labels/new", "value": "y"},
     ]
-    refused = kubectl.run(
-        "patch", "pod", "jp", "-n", ns, "--type=json", "-p", json.dumps(failing), ok=False
-    )
+    refused = kubectl.run("patch", "pod", "jp", "-n", ns, "--type=json", "-p", json.dumps(failing))
     assert refused.returncode == 1
     # kube-apiserver answers a failed JSON patch with a bare 422 (the patch error is not echoed)
     assert "the server rejected our request due to an error in our request" in refused.stderr
@@ -567,11 +387,11 @@ def test_kubectl_patch_json_applies_operations_in_order(kubectl: Kubectl, ns: st
 
 def _remove_finalizers(kubectl: Kubectl, name: str, ns: str) -> None:
     ops = '[{"op":"remove","path":"/metadata/finalizers"}]'
-    kubectl.run("patch", "pod", name, "-n", ns, "--type=json", "-p", ops)
+    kubectl.ok("patch", "pod", name, "-n", ns, "--type=json", "-p", ops)
 
 
 def test_kubectl_delete_returns_once_gone_and_watch_sees_deleted(kubectl: Kubectl, ns: str) -> None:
-    kubectl.apply(pod("victim", ns, finalizers=["example.com/hold"]))
+    kubectl.apply_ok(pod("victim", ns, finalizers=["example.com/hold"]))
     watcher = kubectl.background("get", "pod", "victim", "-n", ns, "-w", "--output-watch-events")
     watcher.stdout.expect(r"^ADDED\s+victim\s")
     deleter = kubectl.background("delete", "pod", "victim", "-n", ns, "--timeout=20s", "-v=6")
@@ -583,24 +403,24 @@ def test_kubectl_delete_returns_once_gone_and_watch_sees_deleted(kubectl: Kubect
     assert deleter.wait() == 0
     assert 'pod "victim" deleted' in deleter.stdout.rest()
     watcher.stdout.expect(r"^DELETED\s+victim\s")
-    gone = kubectl.run("get", "pod", "victim", "-n", ns, ok=False)
+    gone = kubectl.run("get", "pod", "victim", "-n", ns)
     assert gone.returncode == 1
     assert "NotFound" in gone.stderr
     # without a finalizer the pod goes at once and delete returns straight away
-    kubectl.apply(pod("quick", ns))
-    assert kubectl.out("delete", "pod", "quick", "-n", ns).strip() == 'pod "quick" deleted'
-    assert kubectl.out("get", "pods", "-n", ns, "-o", "name").split() == []
+    kubectl.apply_ok(pod("quick", ns))
+    assert kubectl.ok("delete", "pod", "quick", "-n", ns).strip() == 'pod "quick" deleted'
+    assert kubectl.ok("get", "pods", "-n", ns, "-o", "name").split() == []
 
 
 def test_kubectl_wait_for_condition_ready_after_status_patch(kubectl: Kubectl, ns: str) -> None:
-    kubectl.apply(pod("slow", ns))
+    kubectl.apply_ok(pod("slow", ns))
     waiter = kubectl.background(
         "wait", "--for=condition=Ready", "pod/slow", "-n", ns, "--timeout=20s", "-v=6"
     )
     waiter.stderr.expect(WATCH_OPEN)
     assert waiter.running
     status = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
-    kubectl.run(
+    kubectl.ok(
         "patch",
         "pod",
         "slow",
@@ -618,8 +438,8 @@ def test_kubectl_wait_for_condition_ready_after_status_patch(kubectl: Kubectl, n
 
 
 def test_kubectl_wait_for_delete_returns_when_finalizer_removed(kubectl: Kubectl, ns: str) -> None:
-    kubectl.apply(pod("doomed", ns, finalizers=["example.com/hold"]))
-    out = kubectl.out("delete", "pod", "doomed", "-n", ns, "--wait=false")
+    kubectl.apply_ok(pod("doomed", ns, finalizers=["example.com/hold"]))
+    out = kubectl.ok("delete", "pod", "doomed", "-n", ns, "--wait=false")
     assert out.strip() == 'pod "doomed" deleted'
     assert kubectl.json("get", "pod", "doomed", "-n", ns)["metadata"]["deletionTimestamp"]
     waiter = kubectl.background(
@@ -633,16 +453,16 @@ def test_kubectl_wait_for_delete_returns_when_finalizer_removed(kubectl: Kubectl
 
 
 def test_kubectl_delete_namespace_removes_its_objects(kubectl: Kubectl, ns: str) -> None:
-    kubectl.apply(
+    kubectl.apply_ok(
         pod("tenant", ns),
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": ns}},
     )
-    out = kubectl.out("delete", "namespace", ns, "--timeout=20s")
+    out = kubectl.ok("delete", "namespace", ns, "--timeout=20s")
     assert out.strip() == f'namespace "{ns}" deleted'
-    gone = kubectl.run("get", "namespace", ns, ok=False)
+    gone = kubectl.run("get", "namespace", ns)
     assert gone.returncode == 1
     assert "NotFound" in gone.stderr
-    rows = table(kubectl.out("get", "pods,configmaps", "-A"))
+    rows = table(kubectl.ok("get", "pods,configmaps", "-A"))
     assert not [row for row in rows if row[0] == ns]
 
 
@@ -650,15 +470,15 @@ def test_kubectl_delete_namespace_removes_its_objects(kubectl: Kubectl, ns: str)
 
 
 def test_kubectl_explain_walks_openapi_v3(kubectl: Kubectl) -> None:
-    out = kubectl.out("explain", "pods.spec")
+    out = kubectl.ok("explain", "pods.spec")
     assert re.search(r"^KIND:\s+Pod$", out, re.M)
     assert re.search(r"^VERSION:\s+v1$", out, re.M)
     assert re.search(r"^FIELD: spec <PodSpec>$", out, re.M)
     assert re.search(r"^  containers\t<\[\]Container> -required-$", out, re.M)
     assert re.search(r"^  nodeName\t<string>$", out, re.M)
-    out = kubectl.out("explain", "deployments.spec.replicas")
+    out = kubectl.ok("explain", "deployments.spec.replicas")
     assert re.search(r"^GROUP:\s+apps$", out, re.M)
     assert re.search(r"^FIELD: replicas <integer>$", out, re.M)
-    missing = kubectl.run("explain", "pods.spec.nosuchfield", ok=False)
+    missing = kubectl.run("explain", "pods.spec.nosuchfield")
     assert missing.returncode == 1
     assert "nosuchfield" in missing.stderr

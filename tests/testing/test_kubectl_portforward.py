@@ -9,22 +9,17 @@ sleeps: kubectl's output is read line by line with a deadline.
 
 from __future__ import annotations
 
-import os
-import queue
 import re
-import shutil
 import socket
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
-import yaml
+from kubectl_support import DEADLINE, Kubectl, require_kubectl
 
-from kr8s_trio.testing import ForwardedStream, run_fake_cluster_in_thread
+from kr8s_trio.testing import FakeClusterThread, ForwardedStream, run_fake_cluster_in_thread
 
 #: what a containerd node writes when nothing listens on port 81 (sandbox id: 64 hex digits)
 REFUSED = re.compile(
@@ -47,78 +42,25 @@ def pod_manifest() -> dict[str, Any]:
     }
 
 
-KUBECTL = shutil.which("kubectl")
-DEADLINE = 20.0
-
-
-class Output:
-    """A process's output lines, pumped by a thread, read with a deadline."""
-
-    def __init__(self, pipe: IO[str]) -> None:
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, args=(pipe,), daemon=True).start()
-
-    def _pump(self, pipe: IO[str]) -> None:
-        for line in pipe:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def expect(self, pattern: str) -> re.Match[str]:
-        while (line := self.lines.get(timeout=DEADLINE)) is not None:
-            self.seen.append(line)
-            if match := re.search(pattern, line):
-                return match
-        raise AssertionError(f"no line matching {pattern!r}; saw {self.seen}")
-
-
 @pytest.fixture
-def kubectl_cluster(tmp_path: Path) -> Iterator[tuple[Any, dict[str, str]]]:
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed")
-    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-    env["HOME"] = str(tmp_path)  # a discovery cache of this cluster's own
+def kubectl_cluster(tmp_path: Path) -> Iterator[tuple[FakeClusterThread, Kubectl]]:
+    """A cluster in a thread, and kubectl with a discovery cache of this cluster's own."""
+    require_kubectl()
     with run_fake_cluster_in_thread(kubelet=False, controllers=False) as handle:
-        env["KUBECONFIG"] = str(handle.kubeconfig_path)
-        yield handle, env
-
-
-def kubectl(env: dict[str, str], *args: str, input: str | None = None) -> str:
-    assert KUBECTL is not None
-    done = subprocess.run(
-        [KUBECTL, *args], env=env, input=input, capture_output=True, text=True, timeout=DEADLINE
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def port_forward(env: dict[str, str], *ports: str) -> subprocess.Popen[str]:
-    assert KUBECTL is not None
-    return subprocess.Popen(
-        [KUBECTL, "port-forward", "pod/web", *ports],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-    proc.wait(DEADLINE)
-    for pipe in (proc.stdout, proc.stderr):
-        assert pipe is not None
-        pipe.close()
+        kubectl = Kubectl(handle.kubeconfig_path, tmp_path, timeout=DEADLINE)
+        try:
+            yield handle, kubectl
+        finally:
+            kubectl.close()
 
 
 @pytest.mark.kubectl
-def test_kubectl_port_forward_reaches_the_pod(kubectl_cluster: tuple[Any, dict[str, str]]) -> None:
-    cluster, env = kubectl_cluster
-    kubectl(env, "apply", "--validate=false", "-f", "-", input=yaml.safe_dump(pod_manifest()))
-    kubectl(
-        env,
+def test_kubectl_port_forward_reaches_the_pod(
+    kubectl_cluster: tuple[FakeClusterThread, Kubectl],
+) -> None:
+    cluster, kubectl = kubectl_cluster
+    kubectl.apply_ok(pod_manifest(), flags=("--validate=false",))
+    kubectl.ok(
         "patch",
         "pod",
         "web",
@@ -133,12 +75,10 @@ def test_kubectl_port_forward_reaches_the_pod(kubectl_cluster: tuple[Any, dict[s
             await stream.send_all(b"pg:" + data)
 
     cluster.call(lambda c: c.ports.register("default", "web", 5432, greet))
-    proc = port_forward(env, ":80", ":5432")
+    proc = kubectl.background("port-forward", "pod/web", ":80", ":5432")
     try:
-        assert proc.stdout is not None
-        out = Output(proc.stdout)
-        http_port = int(out.expect(r"^Forwarding from 127\.0\.0\.1:(\d+) -> 80$")[1])
-        pg_port = int(out.expect(r"^Forwarding from 127\.0\.0\.1:(\d+) -> 5432$")[1])
+        http_port = int(proc.stdout.expect(r"^Forwarding from 127\.0\.0\.1:(\d+) -> 80$")[1])
+        pg_port = int(proc.stdout.expect(r"^Forwarding from 127\.0\.0\.1:(\d+) -> 5432$")[1])
         with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=DEADLINE) as http:
             for path in ("/", "/healthz"):  # two requests, one kept-alive connection
                 response = http.get(path)
@@ -147,33 +87,29 @@ def test_kubectl_port_forward_reaches_the_pod(kubectl_cluster: tuple[Any, dict[s
         with socket.create_connection(("127.0.0.1", pg_port), timeout=DEADLINE) as conn:
             conn.sendall(b"select 1")
             assert conn.recv(100) == b"pg:select 1"
-        assert proc.poll() is None
+        assert proc.running
     finally:
-        stop(proc)
+        proc.close()
     (request, *_) = cluster.requests.filter(subresource="portforward")
     assert request.status == 101
     assert request.query == {}  # kubectl names no ports: they travel in the SPDY headers
 
 
 @pytest.mark.kubectl
-def test_kubectl_port_forward_to_a_closed_port(kubectl_cluster: tuple[Any, dict[str, str]]) -> None:
-    cluster, env = kubectl_cluster
+def test_kubectl_port_forward_to_a_closed_port(
+    kubectl_cluster: tuple[FakeClusterThread, Kubectl],
+) -> None:
+    cluster, kubectl = kubectl_cluster
     cluster.create(pod_manifest())
     cluster.patch_status("pods", "web", {"phase": "Running"})
-    proc = port_forward(env, ":81")
-    try:
-        assert proc.stdout is not None
-        assert proc.stderr is not None
-        out = Output(proc.stdout)
-        local = int(out.expect(r"^Forwarding from 127\.0\.0\.1:(\d+) -> 81$")[1])
-        with socket.create_connection(("127.0.0.1", local), timeout=DEADLINE) as conn:
-            conn.sendall(b"hello")
-            assert conn.recv(100) == b""
-        assert proc.wait(DEADLINE) == 1  # kubectl gives up on the pod, as with a real one
-        errors = proc.stderr.read()
-        assert "error: lost connection to pod" in errors
-        match = re.search(r"an error occurred forwarding \d+ -> 81: (.*?)\"?\n", errors)
-        assert match is not None, errors
-        assert REFUSED.fullmatch(match[1].replace('\\"', '"')), match[1]
-    finally:
-        stop(proc)
+    proc = kubectl.background("port-forward", "pod/web", ":81")
+    local = int(proc.stdout.expect(r"^Forwarding from 127\.0\.0\.1:(\d+) -> 81$")[1])
+    with socket.create_connection(("127.0.0.1", local), timeout=DEADLINE) as conn:
+        conn.sendall(b"hello")
+        assert conn.recv(100) == b""
+    assert proc.wait() == 1  # kubectl gives up on the pod, as with a real one
+    errors = proc.stderr.text()
+    assert "error: lost connection to pod" in errors
+    match = re.search(r"an error occurred forwarding \d+ -> 81: (.*?)\"?\n", errors)
+    assert match is not None, errors
+    assert REFUSED.fullmatch(match[1].replace('\\"', '"')), match[1]

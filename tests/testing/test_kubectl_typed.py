@@ -14,27 +14,17 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import queue
-import shutil
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
 
 import pytest
 import trio
-import yaml
+from kubectl_support import Kubectl, require_kubectl, serve_fake_cluster
 
 from kr8s_trio.testing import open_fake_cluster
 from kr8s_trio.testing._auth import Rule
 
-KUBECTL = shutil.which("kubectl")
-if KUBECTL is None:
-    pytest.skip("kubectl is not installed", allow_module_level=True)
+require_kubectl()
 
 pytestmark = pytest.mark.kubectl
 
@@ -42,98 +32,14 @@ pytestmark = pytest.mark.kubectl
 DEADLINE = 30.0
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 
-JSON = dict[str, Any]
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-    env["HOME"] = str(home)
-    return env
-
-
-def _pump(pipe: IO[str], lines: queue.Queue[str | None]) -> None:
-    for line in pipe:
-        lines.put(line.rstrip("\n"))
-    lines.put(None)
-
-
-class Kubectl:
-    """Runs kubectl against one fake cluster."""
-
-    def __init__(self, kubeconfig: Path, env: dict[str, str]) -> None:
-        self.kubeconfig = kubeconfig
-        self.env = env
-
-    def run(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-        assert KUBECTL is not None
-        return subprocess.run(
-            [KUBECTL, "--kubeconfig", str(self.kubeconfig), *args],
-            env=self.env,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE,
-            check=False,
-        )
-
-    def ok(self, *args: str, input: str | None = None) -> str:
-        result = self.run(*args, input=input)
-        assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
-        return result.stdout
-
-    def get(self, *args: str) -> JSON:
-        data: JSON = json.loads(self.ok("get", *args, "-o", "json"))
-        return data
-
 
 @pytest.fixture(scope="module")
 def kubectl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
     """``python -m kr8s_trio fake-cluster`` in a subprocess, stopped with SIGTERM at the end."""
     home = tmp_path_factory.mktemp("kubectl-typed")
     kubeconfig = home / "kubeconfig"
-    env = _env(home)
-    argv = [sys.executable, "-m", "kr8s_trio", "fake-cluster", "--kubeconfig", str(kubeconfig)]
-    server = subprocess.Popen(
-        argv,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None
-    assert server.stderr is not None
-    lines: queue.Queue[str | None] = queue.Queue()
-    errors: queue.Queue[str | None] = queue.Queue()
-    pumps = [
-        threading.Thread(target=_pump, args=(server.stdout, lines), daemon=True),
-        threading.Thread(target=_pump, args=(server.stderr, errors), daemon=True),
-    ]
-    for pump in pumps:
-        pump.start()
-    try:
-        first = lines.get(timeout=DEADLINE)
-        assert first is not None
-        assert first.startswith("fake cluster serving at https://127.0.0.1:"), first
-        yield Kubectl(kubeconfig, env)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            code = server.wait(DEADLINE)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-            raise
-        finally:
-            for pump in pumps:
-                pump.join(DEADLINE)
-            server.stdout.close()
-            server.stderr.close()
-    stderr = []
-    while (line := errors.get(timeout=DEADLINE)) is not None:
-        stderr.append(line)
-    assert code == 0, "\n".join(stderr)
-    assert not any("Traceback" in line for line in stderr), "\n".join(stderr)
+    with serve_fake_cluster(kubeconfig):
+        yield Kubectl(kubeconfig, home, timeout=DEADLINE)
 
 
 def test_create_namespace_sends_protobuf(kubectl: Kubectl) -> None:
@@ -148,7 +54,7 @@ def test_create_namespace_sends_protobuf(kubectl: Kubectl) -> None:
             break
         headers.append(line.strip())
     assert f"Content-Type: {PROTOBUF}" in headers
-    ns = kubectl.get("namespace", "typed")
+    ns = kubectl.json("get", "namespace", "typed")
     assert ns["status"] == {"phase": "Active"}
     assert ns["spec"] == {"finalizers": ["kubernetes"]}
 
@@ -156,20 +62,20 @@ def test_create_namespace_sends_protobuf(kubectl: Kubectl) -> None:
 def test_create_configmap_from_literals(kubectl: Kubectl) -> None:
     kubectl.ok("create", "namespace", "cm-ns")
     kubectl.ok("create", "configmap", "c", "--from-literal=a=b", "--from-literal=x=", "-n", "cm-ns")
-    cm = kubectl.get("configmap", "c", "-n", "cm-ns")
+    cm = kubectl.json("get", "configmap", "c", "-n", "cm-ns")
     assert cm["data"] == {"a": "b", "x": ""}
     assert cm["metadata"]["namespace"] == "cm-ns"
 
 
 def test_create_secrets(kubectl: Kubectl, tmp_path: Path) -> None:
     kubectl.ok("create", "secret", "generic", "s", "--from-literal=p=q")
-    secret = kubectl.get("secret", "s")
+    secret = kubectl.json("get", "secret", "s")
     assert secret["data"] == {"p": base64.b64encode(b"q").decode()}
     assert secret["type"] == "Opaque"
     binary = tmp_path / "blob.bin"
     binary.write_bytes(b"\x00\xff\x10")
     kubectl.ok("create", "secret", "generic", "bin", f"--from-file=blob={binary}")
-    assert kubectl.get("secret", "bin")["data"] == {"blob": "AP8Q"}
+    assert kubectl.json("get", "secret", "bin")["data"] == {"blob": "AP8Q"}
     kubectl.ok(
         "create",
         "secret",
@@ -179,7 +85,7 @@ def test_create_secrets(kubectl: Kubectl, tmp_path: Path) -> None:
         "--docker-username=u",
         "--docker-password=p",
     )
-    pull = kubectl.get("secret", "pull")
+    pull = kubectl.json("get", "secret", "pull")
     assert pull["type"] == "kubernetes.io/dockerconfigjson"
     config = json.loads(base64.b64decode(pull["data"][".dockerconfigjson"]))
     assert config["auths"]["registry.example.com"]["username"] == "u"
@@ -188,7 +94,7 @@ def test_create_secrets(kubectl: Kubectl, tmp_path: Path) -> None:
 def test_create_deployment(kubectl: Kubectl) -> None:
     out = kubectl.ok("create", "deployment", "d", "--image=nginx", "--replicas=2", "--port=80")
     assert out == "deployment.apps/d created\n"
-    spec = kubectl.get("deployment", "d")["spec"]
+    spec = kubectl.json("get", "deployment", "d")["spec"]
     assert spec["replicas"] == 2
     assert spec["selector"] == {"matchLabels": {"app": "d"}}
     assert spec["template"]["metadata"]["labels"] == {"app": "d"}
@@ -201,7 +107,7 @@ def test_create_deployment(kubectl: Kubectl) -> None:
 def test_autoscale_creates_an_autoscaling_v2_hpa(kubectl: Kubectl) -> None:
     kubectl.ok("create", "deployment", "scaled", "--image=nginx")
     kubectl.ok("autoscale", "deployment", "scaled", "--min=2", "--max=5", "--cpu-percent=60")
-    hpa = kubectl.get("horizontalpodautoscalers.v2.autoscaling", "scaled")
+    hpa = kubectl.json("get", "horizontalpodautoscalers.v2.autoscaling", "scaled")
     assert hpa["spec"] == {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "scaled"},
         "minReplicas": 2,
@@ -220,22 +126,22 @@ def test_autoscale_creates_an_autoscaling_v2_hpa(kubectl: Kubectl) -> None:
 
 def test_create_job_and_cronjob(kubectl: Kubectl) -> None:
     kubectl.ok("create", "job", "j", "--image=busybox", "--", "echo", "hi")
-    container = kubectl.get("job", "j")["spec"]["template"]["spec"]["containers"][0]
+    container = kubectl.json("get", "job", "j")["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == ["echo", "hi"]
     kubectl.ok("create", "cronjob", "cj", "--image=busybox", "--schedule=*/5 * * * *", "--", "date")
-    spec = kubectl.get("cronjob", "cj")["spec"]
+    spec = kubectl.json("get", "cronjob", "cj")["spec"]
     assert spec["schedule"] == "*/5 * * * *"
     assert spec["jobTemplate"]["spec"]["template"]["spec"]["restartPolicy"] == "OnFailure"
 
 
 def test_create_service_and_ingress(kubectl: Kubectl) -> None:
     kubectl.ok("create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=443:https")
-    spec = kubectl.get("service", "web")["spec"]
+    spec = kubectl.json("get", "service", "web")["spec"]
     assert [(p["port"], p["targetPort"]) for p in spec["ports"]] == [(80, 8080), (443, "https")]
     assert spec["selector"] == {"app": "web"}
     assert spec["type"] == "ClusterIP"
     kubectl.ok("create", "ingress", "ing", "--rule=foo.com/bar=web:80")
-    (rule,) = kubectl.get("ingress", "ing")["spec"]["rules"]
+    (rule,) = kubectl.json("get", "ingress", "ing")["spec"]["rules"]
     assert rule["host"] == "foo.com"
     (path,) = rule["http"]["paths"]
     assert path["path"] == "/bar"
@@ -245,11 +151,11 @@ def test_create_service_and_ingress(kubectl: Kubectl) -> None:
 
 def test_create_rbac_and_policy_objects(kubectl: Kubectl) -> None:
     kubectl.ok("create", "role", "reader", "--verb=get,list", "--resource=pods")
-    assert kubectl.get("role", "reader")["rules"] == [
+    assert kubectl.json("get", "role", "reader")["rules"] == [
         {"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]}
     ]
     kubectl.ok("create", "rolebinding", "rb", "--role=reader", "--user=bob")
-    binding = kubectl.get("rolebinding", "rb")
+    binding = kubectl.json("get", "rolebinding", "rb")
     assert binding["subjects"] == [
         {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "bob"}
     ]
@@ -260,19 +166,19 @@ def test_create_rbac_and_policy_objects(kubectl: Kubectl) -> None:
     }
     kubectl.ok("create", "clusterrole", "node-reader", "--verb=get", "--resource=nodes")
     kubectl.ok("create", "clusterrolebinding", "crb", "--clusterrole=node-reader", "--group=ops")
-    assert kubectl.get("clusterrolebinding", "crb")["subjects"][0]["name"] == "ops"
+    assert kubectl.json("get", "clusterrolebinding", "crb")["subjects"][0]["name"] == "ops"
     kubectl.ok("create", "poddisruptionbudget", "pdb", "--selector=app=x", "--min-available=1")
-    assert kubectl.get("pdb", "pdb")["spec"]["minAvailable"] == 1
+    assert kubectl.json("get", "pdb", "pdb")["spec"]["minAvailable"] == 1
     kubectl.ok("create", "priorityclass", "high", "--value=1000", "--description=important")
-    high = kubectl.get("priorityclass", "high")
+    high = kubectl.json("get", "priorityclass", "high")
     assert (high["value"], high["description"]) == (1000, "important")
     kubectl.ok("create", "quota", "q", "--hard=pods=10,requests.cpu=2")
-    assert kubectl.get("quota", "q")["spec"]["hard"] == {"pods": "10", "requests.cpu": "2"}
+    assert kubectl.json("get", "quota", "q")["spec"]["hard"] == {"pods": "10", "requests.cpu": "2"}
 
 
 def test_service_account_token_authenticates(kubectl: Kubectl) -> None:
     kubectl.ok("create", "serviceaccount", "robot")
-    assert kubectl.get("serviceaccount", "robot")["metadata"]["name"] == "robot"
+    assert kubectl.json("get", "serviceaccount", "robot")["metadata"]["name"] == "robot"
     token = kubectl.ok("create", "token", "robot", "--duration=10m").strip()
     assert token
     whoami = json.loads(kubectl.ok("--token", token, "auth", "whoami", "-o", "json"))
@@ -303,7 +209,7 @@ def test_drain_evicts_the_pods_of_a_node(kubectl: Kubectl) -> None:
             for name in ("p1", "p2")
         ),
     ]
-    kubectl.ok("apply", "--validate=false", "-f", "-", input=yaml.safe_dump_all(docs))
+    kubectl.apply_ok(*docs, flags=("--validate=false",))
     # the evictions carry DeleteOptions{gracePeriodSeconds: 0}: the pods go at once
     out = kubectl.ok(
         "drain", "drain-me", "--force", "--ignore-daemonsets", "--grace-period=0", "--timeout=20s"
@@ -311,28 +217,28 @@ def test_drain_evicts_the_pods_of_a_node(kubectl: Kubectl) -> None:
     assert "pod/p1 evicted" in out
     assert "pod/p2 evicted" in out
     assert "node/drain-me drained" in out
-    assert kubectl.get("pods", "-n", "drained")["items"] == []
-    assert kubectl.get("node", "drain-me")["spec"]["unschedulable"] is True
+    assert kubectl.json("get", "pods", "-n", "drained")["items"] == []
+    assert kubectl.json("get", "node", "drain-me")["spec"]["unschedulable"] is True
 
 
 # -- in the test's process: rules can be set ----------------------------------------------------
 
 
 async def test_auth_can_i_answers_from_the_rules(tmp_path: Path) -> None:
-    assert KUBECTL is not None
     kubeconfig = tmp_path / "kubeconfig"
     async with open_fake_cluster(
         kubelet=False, controllers=False, kubeconfig_path=kubeconfig
     ) as cluster:
         token = cluster.add_user("alice")
         cluster.set_rules([Rule(users=("alice",), verbs=("get",), resources=("pods",))])
+        kubectl = Kubectl(kubeconfig, tmp_path, timeout=DEADLINE)
 
         async def can_i(*args: str) -> tuple[int, str]:
-            argv = [KUBECTL, "--kubeconfig", str(kubeconfig), "--token", token, "auth", "can-i"]
-            with trio.fail_after(DEADLINE):
+            # kubectl runs in a trio task: the cluster is served by this thread
+            with trio.fail_after(kubectl.timeout):
                 result = await trio.run_process(
-                    [*argv, *args],
-                    env=_env(tmp_path),
+                    kubectl.argv("--token", token, "auth", "can-i", *args),
+                    env=kubectl.env,
                     capture_stdout=True,
                     capture_stderr=True,
                     check=False,

@@ -14,171 +14,19 @@ hanging it. Skipped when kubectl is absent.
 
 from __future__ import annotations
 
-import os
-import queue
 import re
-import shutil
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
-from typing import IO, Any
+from pathlib import Path
 
 import pytest
-import yaml
+from kubectl_support import JSONObject, Kubectl, require_kubectl, table
 
 from kr8s_trio.testing import FakeClusterThread, run_fake_cluster_in_thread
-
-KUBECTL = shutil.which("kubectl")
 
 pytestmark = pytest.mark.kubectl
 
 #: seconds one kubectl command may run before the test fails
 COMMAND_DEADLINE = 60.0
-#: seconds a background kubectl may take to print an expected line or to exit
-DEADLINE = 20.0
-
-JSONObject = dict[str, Any]
-
-
-# -- kubectl -------------------------------------------------------------------------------------
-
-
-class Lines:
-    """The lines of a pipe, pumped by a daemon thread, to wait on with a deadline."""
-
-    def __init__(self, pipe: IO[str]) -> None:
-        self.seen: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._eof = False
-        self._thread = threading.Thread(target=self._pump, args=(pipe,), daemon=True)
-        self._thread.start()
-
-    def _pump(self, pipe: IO[str]) -> None:
-        for line in pipe:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def expect(self, pattern: str) -> str:
-        """The next line matching ``pattern`` (lines before it are kept in `seen`)."""
-        deadline = time.monotonic() + DEADLINE
-        while not self._eof:
-            try:
-                line = self._queue.get(timeout=max(deadline - time.monotonic(), 0))
-            except queue.Empty:
-                break
-            if line is None:
-                self._eof = True
-                break
-            self.seen.append(line)
-            if re.search(pattern, line):
-                return line
-        why = "the end of the output" if self._eof else f"{DEADLINE} s"
-        raise AssertionError(f"no line matching {pattern!r} before {why}; saw {self.seen}")
-
-    def rest(self) -> list[str]:
-        """Every line still to come (call once the writer has exited)."""
-        self._thread.join(DEADLINE)
-        while not self._eof:
-            try:
-                line = self._queue.get_nowait()
-            except queue.Empty:  # the writer is still alive: keep what there is
-                break
-            if line is None:
-                self._eof = True
-            else:
-                self.seen.append(line)
-        return self.seen
-
-
-class Background:
-    """A kubectl process that runs while the test acts on the cluster."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            argv,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-        assert self.proc.stdout is not None
-        assert self.proc.stderr is not None
-        self.stdout = Lines(self.proc.stdout)
-        self.stderr = Lines(self.proc.stderr)
-
-    def wait(self) -> int:
-        """kubectl's exit code; fails the test if it is still running after the deadline."""
-        try:
-            return self.proc.wait(DEADLINE)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(
-                f"kubectl still running after {DEADLINE} s; stdout {self.stdout.seen}, "
-                f"stderr {self.stderr.seen}"
-            ) from None
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(DEADLINE)
-        self.stdout.rest()
-        self.stderr.rest()
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            assert pipe is not None
-            pipe.close()
-
-
-class Kubectl:
-    """Runs kubectl against the module's cluster, in the test's namespace."""
-
-    def __init__(self, env: dict[str, str], namespace: str) -> None:
-        self.env = env
-        self.namespace = namespace
-        self._background: list[Background] = []
-
-    def argv(self, args: tuple[str, ...]) -> list[str]:
-        assert KUBECTL is not None
-        return [KUBECTL, f"--namespace={self.namespace}", *args]
-
-    def run(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            self.argv(args),
-            env=self.env,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_DEADLINE,
-            check=False,
-        )
-
-    def ok(self, *args: str, input: str | None = None) -> str:
-        """kubectl's stdout; fails the test unless it exits 0."""
-        done = self.run(*args, input=input)
-        assert done.returncode == 0, (
-            f"kubectl {' '.join(args)} exited {done.returncode}: {done.stderr}"
-        )
-        return done.stdout
-
-    def apply(self, *docs: JSONObject) -> subprocess.CompletedProcess[str]:
-        """``kubectl apply -f -`` with kubectl's default validation (strict)."""
-        return self.run("apply", "-f", "-", input=yaml.safe_dump_all(docs))
-
-    def background(self, *args: str) -> Background:
-        proc = Background(self.argv(args), self.env)
-        self._background.append(proc)
-        return proc
-
-    def close(self) -> None:
-        while self._background:
-            self._background.pop().close()
-
-
-def table(text: str) -> list[list[str]]:
-    """Rows of kubectl's column output (header included), cells split on 2+ spaces."""
-    return [re.split(r"\s{2,}", line.strip()) for line in text.splitlines() if line.strip()]
 
 
 def pod(
@@ -238,19 +86,15 @@ def startup_log(container: str, image: str, *ports: int) -> list[str]:
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeClusterThread]:
     """A living cluster: simulated kubelets and workload controllers on (the defaults)."""
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed")
+    require_kubectl()
     with run_fake_cluster_in_thread() as cluster:
         yield cluster
 
 
 @pytest.fixture(scope="module")
-def kubectl_env(
-    fake: FakeClusterThread, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, str]:
-    """kubectl's environment: a HOME of its own (a private discovery cache), the fake's config."""
-    home = tmp_path_factory.mktemp("kubectl-home")
-    return {**os.environ, "HOME": str(home), "KUBECONFIG": str(fake.kubeconfig_path)}
+def kubectl_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """kubectl's HOME for the module: a discovery cache of this cluster's own."""
+    return tmp_path_factory.mktemp("kubectl-home")
 
 
 @pytest.fixture
@@ -262,9 +106,9 @@ def ns(fake: FakeClusterThread, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def kubectl(kubectl_env: dict[str, str], ns: str) -> Iterator[Kubectl]:
+def kubectl(fake: FakeClusterThread, kubectl_home: Path, ns: str) -> Iterator[Kubectl]:
     """kubectl in the test's namespace; background processes it started are stopped after it."""
-    runner = Kubectl(kubectl_env, ns)
+    runner = Kubectl(fake.kubeconfig_path, kubectl_home, namespace=ns, timeout=COMMAND_DEADLINE)
     try:
         yield runner
     finally:
