@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from kubectl_support import JSONObject, Kubectl, require_kubectl, table
 
@@ -310,6 +311,25 @@ def test_exec_runs_commands_in_a_pod_the_kubelet_started(kubectl: Kubectl) -> No
         "",
         "command terminated with exit code 3\n",
     )
+
+
+def test_port_forward_to_a_deployment_reaches_its_pod(kubectl: Kubectl, ns: str) -> None:
+    """kubectl port-forward (SPDY in a WebSocket) to a pod the controllers made and the kubelet
+    runs: its declared port answers with the fake's HTTP responder."""
+    kubectl.apply_ok(deployment("fwd", 1))
+    kubectl.ok("rollout", "status", "deployment/fwd", "--timeout=30s")
+    (name,) = kubectl.ok("get", "pods", "-l", "app=fwd", "-o", "name").split()
+    proc = kubectl.background("port-forward", "deployment/fwd", ":80")
+    try:
+        local = int(proc.stdout.expect(r"^Forwarding from 127\.0\.0\.1:(\d+) -> 80$")[1])
+        with httpx.Client(base_url=f"http://127.0.0.1:{local}", timeout=COMMAND_DEADLINE) as http:
+            response = http.get("/ping")
+        assert response.status_code == 200
+        pod_name = name.removeprefix("pod/")
+        assert response.text == f"fake pod {ns}/{pod_name} port 80: GET /ping\n"
+        assert proc.running
+    finally:
+        proc.close()
 
 
 # -- create and auth -----------------------------------------------------------------------------
