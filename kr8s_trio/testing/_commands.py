@@ -97,7 +97,8 @@ class ExecContext:
     """
 
     argv: tuple[str, ...]
-    env: dict[str, str] = attrs.field(factory=dict)
+    #: may hold Secret values (secretKeyRef, envFrom): kept out of the repr
+    env: dict[str, str] = attrs.field(factory=dict, repr=False)
     stdin: Stdin = attrs.field(factory=Stdin)
     stdout: Output = attrs.field(factory=Output)
     stderr: Output = attrs.field(factory=Output)
@@ -106,8 +107,8 @@ class ExecContext:
     namespace: str = "default"
     pod_name: str = ""
     container: str = ""
-    pod: JSONObject = attrs.field(factory=dict)
-    fs: FakeFS = attrs.field(factory=FakeFS)
+    pod: JSONObject = attrs.field(factory=dict, repr=False)
+    fs: FakeFS = attrs.field(factory=FakeFS, repr=False)
     state: ClusterState | None = None
     cwd: str = "/"
     #: finds the handler of an argv (registrations, then built-ins)

@@ -25,6 +25,7 @@ ends with Success when the container stops. A client that goes away cancels the 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -51,6 +52,7 @@ from kr8s_trio.testing._commands import AttachContext, ExecContext, exit_status
 from kr8s_trio.testing._containerenv import container_env
 from kr8s_trio.testing._execsession import ChannelSession
 from kr8s_trio.testing._fakefs import pod_files
+from kr8s_trio.testing._runtime import LogBuffer
 from kr8s_trio.testing._status import bad_request
 from kr8s_trio.testing._store import copy_json
 from kr8s_trio.testing._streams import Stdin
@@ -65,6 +67,8 @@ if TYPE_CHECKING:
 __all__ = ["refuse_without_websocket", "serve_attach", "serve_exec"]
 
 JSONObject = dict[str, Any]
+
+logger = logging.getLogger("kr8s_trio.testing.exec")
 
 #: what the kubelet negotiates
 KUBELET_PROTOCOLS = (V4, BASE64_V4, V1, BASE64_V1, "")
@@ -194,17 +198,19 @@ def refuse_without_websocket(
 
 async def _open(
     state: ClusterState, ws: WebSocket, request: Request, info: RequestInfo
-) -> tuple[ChannelSession, JSONObject, JSONObject, ContainerRuntime, int] | None:
+) -> tuple[ChannelSession, JSONObject, JSONObject, ContainerRuntime, LogBuffer, int] | None:
     """Check and upgrade an exec or attach request; None when it was refused (answered).
 
-    The last item is how many lines the container's log had before the upgrade: where attach
-    starts following (a line written once the client has seen the upgrade must reach it, even
-    when the client writes it before this task runs again).
+    The last two items are the container instance's log and how many lines it had before the
+    upgrade, both taken before any await: where attach starts following (a line written once
+    the client has seen the upgrade must reach it, even when the client writes it before this
+    task runs again; a restart during the handshake must not switch logs under the mark).
     """
     req = StreamRequest.from_query(request.query)
     pod, container = _locate(state, info.namespace, str(info.name), req)
     verdict = _kubelet_refusal(state, pod, str(container.get("name")), req)
-    log_mark = 0 if isinstance(verdict, _Refusal) else len(verdict.log.lines)
+    log = LogBuffer() if isinstance(verdict, _Refusal) else verdict.log  # (unused when refused)
+    log_mark = len(log.lines)
     if V5 in ws.offered_subprotocols:
         session = ChannelSession(ws, get_protocol(V5), req)
         await ws.accept(V5)
@@ -213,7 +219,7 @@ async def _open(
             error = f"unable to upgrade connection: {verdict.text}"
             await session.finish(internal_error_status(error))
             return None
-        return session, pod, container, verdict, log_mark
+        return session, pod, container, verdict, log, log_mark
     if isinstance(verdict, _Refusal):
         await ws.reject_plain(verdict.code, verdict.text.encode())
         return None
@@ -224,7 +230,7 @@ async def _open(
     session = ChannelSession(ws, get_protocol(name), req)
     await ws.accept(name)
     await session.send(session.marker_channel, b"")
-    return session, pod, container, verdict, log_mark
+    return session, pod, container, verdict, log, log_mark
 
 
 def _runtime_error(session: ChannelSession, error: str) -> JSONObject:
@@ -293,7 +299,7 @@ async def serve_exec(
     opened = await _open(state, ws, request, info)
     if opened is None:
         return
-    session, pod, container, _, _ = opened
+    session, pod, container, *_ = opened
     req = session.req
     namespace, pod_name, name = str(info.namespace), str(info.name), str(container["name"])
     handler = state.commands.find(namespace, pod_name, name, req.command)
@@ -325,6 +331,7 @@ async def serve_exec(
         try:
             code = exit_status(await handler(ctx))
         except Exception as exc:  # a handler's bug: the client sees it as a runtime failure
+            logger.exception("exec handler for %s failed", list(req.command))
             return _runtime_error(session, f"{type(exc).__name__}: {exc}")
         return _exit_status(session, req.command, code)
 
@@ -344,13 +351,12 @@ async def serve_attach(
     opened = await _open(state, ws, request, info)
     if opened is None:
         return
-    session, _, container, running, seen = opened
+    session, _, container, running, log, seen = opened
     req = session.req
     namespace, pod_name, name = str(info.namespace), str(info.name), str(container["name"])
     # the terminal is the container's (tty: true in its spec), not the request's
     tty = running.tty
     stdin_send, stdin, resize_send, resizes = _channels(req.stdin and running.stdin, tty)
-    log = running.log
     ctx = AttachContext(
         stdin=stdin,
         resize=resizes,
@@ -376,6 +382,7 @@ async def serve_attach(
             try:
                 await handler(ctx)
             except Exception as exc:  # a handler's bug: the client sees it as a failure
+                logger.exception("attach handler of %s/%s failed", namespace, pod_name)
                 failure.append(f"{type(exc).__name__}: {exc}")
                 nursery.cancel_scope.cancel()
 

@@ -50,8 +50,12 @@ class ForwardedStream(trio.abc.HalfCloseableStream):
     ``receive_some`` returns what the client sends (``b""`` once it half-closed or went away);
     ``send_all`` delivers to the client; ``send_eof`` half-closes (where the protocol can say
     so: SPDY can, the WebSocket channel protocol cannot). ``namespace``, ``pod`` and ``port``
-    say where the connection arrived. Receiving and sending are cancellable; a cancelled send
-    may have delivered part of its data.
+    say where the connection arrived.
+
+    Cancellation: ``receive_some`` loses nothing (data not returned stays buffered);
+    ``send_all`` may have delivered part of its data; ``send_eof`` may be cancelled before the
+    half-close reaches the client; ``aclose`` closes anyway (its half-close is shielded), then
+    raises ``Cancelled``.
     """
 
     def __init__(

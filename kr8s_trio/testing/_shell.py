@@ -117,6 +117,8 @@ class Shell:
                 statuses[index] = await self.run_simple(pipeline[index], stdin, stdout)
             except trio.BrokenResourceError:
                 statuses[index] = 141  # SIGPIPE
+            except _Exit as exc:  # each stage is a subshell: exit leaves the stage only
+                statuses[index] = exc.code
             finally:
                 if send is not None:
                     await send.aclose()

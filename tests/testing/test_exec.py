@@ -360,7 +360,9 @@ async def test_exec_output_larger_than_a_frame_arrives_whole(cluster: FakeCluste
     assert frames[-1] == SUCCESS
 
 
-async def test_exec_a_failing_handler_is_a_runtime_error(cluster: FakeCluster) -> None:
+async def test_exec_a_failing_handler_is_a_runtime_error(
+    cluster: FakeCluster, caplog: pytest.LogCaptureFixture
+) -> None:
     async def broken(ctx: ExecContext) -> int:
         raise ValueError("handler bug")
 
@@ -369,6 +371,10 @@ async def test_exec_a_failing_handler_is_a_runtime_error(cluster: FakeCluster) -
     assert status(frames) == internal_error(
         "error executing command in container: ValueError: handler bug"
     )
+    # the test author gets the traceback in the log, not only the client's one-line status
+    (record,) = [r for r in caplog.records if r.name == "kr8s_trio.testing.exec"]
+    assert record.getMessage() == "exec handler for ['broken'] failed"
+    assert record.exc_info is not None and isinstance(record.exc_info[1], ValueError)
 
 
 # -- refusals ------------------------------------------------------------------------------------
@@ -562,6 +568,9 @@ async def test_exec_over_plain_http_answers_the_apiserver_checks_then_400(
         ),
         (["sh", "-c", "echo 'open"], b"", b"sh: 1: Syntax error: Unterminated quoted string\n", 2),
         (["env", "A=1", "printenv", "A"], b"1\n", b"", 0),
+        # a pipeline's stages are subshells: exit leaves its stage, the last stage's status wins
+        (["sh", "-c", "echo hi | exit 3"], b"", b"", 3),
+        (["sh", "-c", "exit 3 | cat; echo after"], b"after\n", b"", 0),
     ],
 )
 async def test_exec_builtin_commands(
@@ -868,3 +877,10 @@ def test_exec_kubectl(kubectl: Callable[..., subprocess.CompletedProcess[str]]) 
         1,
         "Error from server (BadRequest): container nope is not valid for pod oc\n",
     )
+
+
+def test_exec_context_repr_leaves_out_the_environment() -> None:
+    # the environment may hold Secret values (secretKeyRef, envFrom)
+    ctx = ExecContext(argv=("env",), env={"DB_PASSWORD": "hunter2"}, pod_name="p")
+    assert "hunter2" not in repr(ctx)
+    assert "argv=('env',)" in repr(ctx)
