@@ -146,7 +146,8 @@ class Kubelet(KubeletHooks):
     def _on_timer(self, key: str, deadline: float) -> None:
         if self._wakeups.get(key) == deadline:
             del self._wakeups[key]
-        self._run(functools.partial(self._sync, key))
+        # deferred: the timers drain once per batch of due wake-ups
+        self.controllers.defer(functools.partial(self._sync, key))
 
     def _sync(self, key: str) -> None:
         self._queued.discard(key)

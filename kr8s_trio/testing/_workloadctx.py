@@ -95,7 +95,6 @@ class WorkloadContext:
         store: the object store (read directly, as an informer cache).
         timers: trio-clock callbacks, for requeues.
         enqueue: marks a controller object for syncing.
-        drain: runs queued reactions (after a timer fires).
     """
 
     def __init__(
@@ -105,13 +104,11 @@ class WorkloadContext:
         store: Store,
         timers: Timers,
         enqueue: Callable[[Key], None],
-        drain: Callable[[], None],
     ) -> None:
         self.rest = rest
         self.store = store
         self.timers = timers
         self._enqueue = enqueue
-        self._drain = drain
         self._types: dict[str, ResourceType] = {}
         for kind, (group, plural) in KINDS.items():
             rt = registry.preferred(group, plural)
@@ -331,8 +328,7 @@ class WorkloadContext:
         def fire() -> None:
             if self._requeues.get(key) == deadline:
                 del self._requeues[key]
-            self._enqueue(key)
-            self._drain()
+            self._enqueue(key)  # synced when the timers drain, once per batch
 
         self.timers.call_at(deadline, fire)
 

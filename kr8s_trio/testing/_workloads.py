@@ -67,7 +67,7 @@ class WorkloadControllers:
         timers: Timers,
     ) -> None:
         self._controllers = controllers
-        self.ctx = WorkloadContext(rest, registry, store, timers, self.enqueue, controllers.drain)
+        self.ctx = WorkloadContext(rest, registry, store, timers, self.enqueue)
         self.replicasets = ReplicaSetController(self.ctx, "ReplicaSet")
         self.replicationcontrollers = ReplicaSetController(self.ctx, "ReplicationController")
         self.deployments = DeploymentController(self.ctx)

@@ -374,7 +374,8 @@ async def test_exec_a_failing_handler_is_a_runtime_error(
     # the test author gets the traceback in the log, not only the client's one-line status
     (record,) = [r for r in caplog.records if r.name == "kr8s_trio.testing.exec"]
     assert record.getMessage() == "exec handler for ['broken'] failed"
-    assert record.exc_info is not None and isinstance(record.exc_info[1], ValueError)
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], ValueError)
 
 
 # -- refusals ------------------------------------------------------------------------------------

@@ -133,3 +133,20 @@ async def test_statefulset_and_daemonset_come_up() -> None:
         ]
         nodes = {p["spec"]["nodeName"] for p in pods(cluster, "app=agent")}
         assert nodes == {n["metadata"]["name"] for n in cluster.list("nodes")}
+
+
+async def test_pods_ready_at_one_instant_cost_one_sync_of_their_controllers(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # the kubelets' wake-ups that fall due together are one batch, drained once: 60 pods that
+    # become ready at the same instant sync their ReplicaSet and Deployment a few times, not
+    # a few times per pod
+    async with open_fake_cluster(pod_ready_delay=5) as cluster:
+        cluster.create(workload("Deployment", "web", replicas=60))
+        assert cluster.get("deploy", "web")["status"].get("readyReplicas", 0) == 0
+        workloads = cluster.state.workloads
+        assert workloads is not None
+        before = workloads.syncs
+        await trio.sleep(6)
+        assert cluster.get("deploy", "web")["status"]["readyReplicas"] == 60
+        assert workloads.syncs - before <= 6
