@@ -145,7 +145,17 @@ class WorkloadControllers:
         for owner_kind, owner_name in sorted(owners):
             if owner_kind in self._sync:
                 self.enqueue((owner_kind, namespace, owner_name))
-        if change.type != "DELETED" and controller_ref_of(obj) is None:
+        if (
+            change.type != "DELETED"
+            and controller_ref_of(obj) is None
+            and (
+                prev is None  # a new orphan
+                or controller_ref_of(prev) is not None  # just released or orphaned
+                or (prev.get("metadata") or {}).get("labels") != meta.get("labels")
+            )
+        ):
+            # as the real controllers' updatePod: other changes (a status write) cannot make
+            # an orphan adoptable, so they do not look for adopters
             self._enqueue_adopters(kind, namespace, meta.get("labels") or {})
         if kind == "Pod" and (change.type == "DELETED" or is_terminal(obj)):
             self._enqueue_deployments_of(namespace, owners)

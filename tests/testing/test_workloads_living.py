@@ -150,3 +150,34 @@ async def test_pods_ready_at_one_instant_cost_one_sync_of_their_controllers(
         await trio.sleep(6)
         assert cluster.get("deploy", "web")["status"]["readyReplicas"] == 60
         assert workloads.syncs - before <= 6
+
+
+async def test_orphan_pods_look_for_adopters_only_when_they_could_be_adopted() -> None:
+    # the kubelet's status writes of a bare pod do not scan every controller's selector
+    async with open_fake_cluster() as cluster:
+        workloads = cluster.state.workloads
+        assert workloads is not None
+        looked: list[dict[str, str]] = []
+        real = workloads._enqueue_adopters
+
+        def counting(kind: str, namespace: str, labels: Any) -> None:
+            looked.append(dict(labels))
+            real(kind, namespace, labels)
+
+        workloads._enqueue_adopters = counting  # type: ignore[method-assign]
+        cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "bare", "labels": {"app": "bare"}},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+            }
+        )
+        assert cluster.get("pods", "bare")["status"]["phase"] == "Running"  # written 3 times
+        assert looked == [{"app": "bare"}]
+        cluster.patch("pods", "bare", {"metadata": {"labels": {"app": "web"}}})
+        assert looked == [{"app": "bare"}, {"app": "web"}]
+        cluster.create(workload("ReplicaSet", "web", replicas=1))
+        (pod,) = pods(cluster, "app=web")
+        assert pod["metadata"]["name"] == "bare"  # adopted, not replaced
+        assert pod["metadata"]["ownerReferences"][0]["name"] == "web"
