@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from kr8s_trio.testing._jsonpath import dig
+from kr8s_trio.testing._placement import selects_node, tolerates, untolerated_taints
 
 __all__ = [
     "NodeSlot",
@@ -192,81 +193,20 @@ def lease_object(slot: NodeSlot, now_micro: str) -> JSONObject:
 # -- scheduling predicates ------------------------------------------------------------------------
 
 
-def _requirement_matches(req: Mapping[str, Any], values_of: Mapping[str, str]) -> bool:
-    key, op = req.get("key"), req.get("operator")
-    values = [str(v) for v in req.get("values") or []]
-    present = isinstance(key, str) and key in values_of
-    value = values_of.get(key) if isinstance(key, str) else None
-    match op:
-        case "In":
-            return present and value in values
-        case "NotIn":
-            return not present or value not in values
-        case "Exists":
-            return present
-        case "DoesNotExist":
-            return not present
-        case "Gt" | "Lt":
-            try:
-                have, want = int(value or ""), int(values[0])
-            except (ValueError, IndexError):
-                return False
-            return have > want if op == "Gt" else have < want
-    return False
-
-
-def _term_matches(term: Mapping[str, Any], node: Mapping[str, Any]) -> bool:
-    labels = dig(node, "metadata", "labels") or {}
-    fields = {"metadata.name": dig(node, "metadata", "name") or ""}
-    exprs = term.get("matchExpressions") or []
-    field_exprs = term.get("matchFields") or []
-    if not exprs and not field_exprs:
-        return False  # an empty term matches nothing
-    return all(_requirement_matches(r, labels) for r in exprs) and all(
-        _requirement_matches(r, fields) for r in field_exprs
-    )
-
-
-def _tolerates(tolerations: Sequence[Mapping[str, Any]], taint: Mapping[str, Any]) -> bool:
-    for t in tolerations:
-        effect = t.get("effect") or ""
-        if effect and effect != taint.get("effect"):
-            continue
-        if t.get("operator") == "Exists":
-            if not t.get("key") or t.get("key") == taint.get("key"):
-                return True
-        elif t.get("key") == taint.get("key") and (t.get("value") or "") == (
-            taint.get("value") or ""
-        ):
-            return True
-    return False
-
-
 def unfit_reason(pod: Mapping[str, Any], node: Mapping[str, Any]) -> str | None:
     """Why ``pod`` cannot go to ``node`` in the scheduler's words (None: it fits)."""
     spec = pod.get("spec") or {}
-    tolerations = spec.get("tolerations") or []
-    if dig(node, "spec", "unschedulable") is True and not _tolerates(
-        tolerations,
+    if dig(node, "spec", "unschedulable") is True and not tolerates(
+        spec.get("tolerations") or [],
         {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"},
     ):
         return _CORDONED
-    labels = dig(node, "metadata", "labels") or {}
-    selector = spec.get("nodeSelector") or {}
-    if any(labels.get(k) != v for k, v in selector.items()):
+    if not selects_node(spec, node):
         return _AFFINITY
-    terms = dig(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
-    if isinstance(terms, dict):
-        node_terms = terms.get("nodeSelectorTerms") or []
-        if not any(_term_matches(t, node) for t in node_terms if isinstance(t, dict)):
-            return _AFFINITY
-    for taint in dig(node, "spec", "taints") or []:
-        if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerates(
-            tolerations, taint
-        ):
-            key, value = taint.get("key", ""), taint.get("value")
-            shown = f"{key}: {value}" if value else key
-            return f"node(s) had untolerated taint {{{shown}}}"
+    for taint in untolerated_taints(spec, node, ("NoSchedule", "NoExecute")):
+        key, value = taint.get("key", ""), taint.get("value")
+        shown = f"{key}: {value}" if value else key
+        return f"node(s) had untolerated taint {{{shown}}}"
     return None
 
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kr8s_trio._core._exceptions import SelectorError
+from kr8s_trio._core._selectors import LabelOperator, LabelRequirement
+
 __all__ = [
     "affinity_for_node",
     "fits_node",
     "node_affinity_target",
+    "selects_node",
     "tolerates",
     "untolerated_taints",
 ]
@@ -23,12 +27,36 @@ JSONObject = dict[str, Any]
 Obj = Mapping[str, Any]
 
 
-def _requirement_matches(req: Obj, values_of: Mapping[str, str]) -> bool:
+# The API's node-selector operators as label-selector operators (matchExpressions).
+_LABEL_OPERATORS: dict[str, LabelOperator] = {
+    "In": "in",
+    "NotIn": "notin",
+    "Exists": "exists",
+    "DoesNotExist": "!",
+    "Gt": "gt",
+    "Lt": "lt",
+}
+
+
+def _expression_matches(req: Obj, labels: Mapping[str, str]) -> bool:
+    """A ``matchExpressions`` requirement holds for the node's labels; like the scheduler, one
+    that is not a valid label requirement matches nothing."""
+    key, operator = req.get("key"), _LABEL_OPERATORS.get(str(req.get("operator")))
+    if not isinstance(key, str) or operator is None:
+        return False
+    try:
+        requirement = LabelRequirement(key, operator, [str(v) for v in req.get("values") or []])
+    except SelectorError:
+        return False
+    return requirement.matches(labels)
+
+
+def _field_matches(req: Obj, fields: Mapping[str, str]) -> bool:
+    """A ``matchFields`` requirement (``metadata.name``) holds. Field values are node names (up
+    to 253 characters), not label values, so this does not go through `LabelRequirement`."""
     key, operator = req.get("key"), req.get("operator")
     values = [str(v) for v in req.get("values") or []]
-    if not isinstance(key, str):
-        return False
-    value = values_of.get(key)
+    value = fields.get(key) if isinstance(key, str) else None
     match operator:
         case "In":
             return value is not None and value in values
@@ -54,18 +82,30 @@ def _term_matches(term: Obj, node: Obj) -> bool:
         return False  # an empty term selects nothing
     labels = (node.get("metadata") or {}).get("labels") or {}
     node_fields = {"metadata.name": str((node.get("metadata") or {}).get("name", ""))}
-    return all(_requirement_matches(r, labels) for r in expressions) and all(
-        _requirement_matches(r, node_fields) for r in fields
+    return all(_expression_matches(r, labels) for r in expressions) and all(
+        _field_matches(r, node_fields) for r in fields
     )
 
 
 def _affinity_terms(spec: Obj) -> list[Obj] | None:
+    """The required node-affinity terms; None when there is no required affinity (a present
+    one without terms selects no node)."""
     required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
         "requiredDuringSchedulingIgnoredDuringExecution"
-    ) or None
-    if required is None:
+    )
+    if not isinstance(required, Mapping):
         return None
-    return list(required.get("nodeSelectorTerms") or [])
+    return [t for t in required.get("nodeSelectorTerms") or [] if isinstance(t, Mapping)]
+
+
+def selects_node(spec: Obj, node: Obj) -> bool:
+    """The pod's ``nodeSelector`` and required node affinity allow ``node``."""
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    selector = spec.get("nodeSelector") or {}
+    if any(labels.get(k) != v for k, v in selector.items()):
+        return False
+    terms = _affinity_terms(spec)
+    return terms is None or any(_term_matches(t, node) for t in terms)
 
 
 def fits_node(spec: Obj, node: Obj) -> bool:
@@ -74,12 +114,7 @@ def fits_node(spec: Obj, node: Obj) -> bool:
     name = (node.get("metadata") or {}).get("name")
     if spec.get("nodeName") and spec["nodeName"] != name:
         return False
-    labels = (node.get("metadata") or {}).get("labels") or {}
-    selector = spec.get("nodeSelector") or {}
-    if any(labels.get(k) != v for k, v in selector.items()):
-        return False
-    terms = _affinity_terms(spec)
-    return terms is None or any(_term_matches(t, node) for t in terms)
+    return selects_node(spec, node)
 
 
 def tolerates(tolerations: Sequence[Obj], taint: Obj) -> bool:
