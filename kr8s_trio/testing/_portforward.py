@@ -18,14 +18,23 @@ and a subprotocol must be agreed (an empty 403, as Go's WebSocket server refuses
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import trio
 
+from kr8s_trio._core._channels import (
+    BASE64_V4,
+    V4,
+    ChannelProtocol,
+    Frame,
+    choose_protocol,
+    decode_message,
+    encode_frame,
+    get_protocol,
+)
+from kr8s_trio._core._exceptions import RemoteProtocolError
 from kr8s_trio.testing._ports import ForwardedStream, serve_forwarded
 from kr8s_trio.testing._spdytunnel import (
     TUNNEL_PREFIX,
@@ -45,10 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CHANNEL_PROTOCOLS", "serve_portforward"]
 
-BINARY = "v4.channel.k8s.io"
-BASE64 = "v4.base64.channel.k8s.io"
 #: what the kubelet's port-forward WebSocket accepts
-CHANNEL_PROTOCOLS = ("", BINARY, BASE64)
+CHANNEL_PROTOCOLS = ("", V4, BASE64_V4)
 
 
 async def serve_portforward(
@@ -80,12 +87,12 @@ async def serve_portforward(
         await serve_spdy_tunnel(state, ws, pod, subprotocol)
     else:
         await ws.accept(subprotocol)
-        await _ChannelSession(state, ws, pod, ports, binary=subprotocol != BASE64).run()
+        await _ChannelSession(state, ws, pod, ports, get_protocol(subprotocol)).run()
 
 
 def _channel_subprotocol(ws: WebSocket) -> str:
     """The first offered subprotocol the kubelet speaks (``""`` when none is offered)."""
-    chosen = ws.choose_subprotocol(CHANNEL_PROTOCOLS)
+    chosen = choose_protocol(ws.offered_subprotocols, CHANNEL_PROTOCOLS)
     if chosen is None:  # Go's WebSocket server refuses a failed handshake with a bare 403
         raise UpgradeRefused(403, "")
     return chosen
@@ -132,14 +139,13 @@ class _ChannelSession:
         ws: WebSocket,
         pod: Mapping[str, Any],
         ports: list[int],
-        *,
-        binary: bool,
+        protocol: ChannelProtocol,
     ) -> None:
         self._state = state
         self._ws = ws
         self._pod = pod
         self._ports = ports
-        self._binary = binary
+        self._protocol = protocol
         self._lock = trio.Lock()
         metadata = pod.get("metadata") or {}
         self._streams = [
@@ -155,11 +161,12 @@ class _ChannelSession:
     async def _send(self, channel: int, data: bytes) -> None:
         """One message on ``channel``; a closed WebSocket is a broken stream."""
         async with self._lock:
+            message = encode_frame(self._protocol, channel, data)
             try:
-                if self._binary:
-                    await self._ws.send_bytes(bytes([channel]) + data)
+                if isinstance(message, str):
+                    await self._ws.send_text(message)
                 else:
-                    await self._ws.send_text(chr(48 + channel) + base64.b64encode(data).decode())
+                    await self._ws.send_bytes(message)
             except WebSocketClosed:
                 raise trio.BrokenResourceError("the client closed the WebSocket") from None
 
@@ -198,21 +205,18 @@ class _ChannelSession:
         try:
             while True:
                 message = await self._ws.receive()
-                if isinstance(message, str):
-                    if self._binary or not message:
-                        continue
-                    channel = ord(message[0]) - 48  # the channel travels as "0" + channel
-                    try:
-                        data = base64.b64decode(message[1:], validate=True)
-                    except binascii.Error:
-                        continue
-                elif message:
-                    channel, data = message[0], message[1:]
-                else:
+                if isinstance(message, str) != self._protocol.base64:
+                    continue  # text in a binary session, binary in a base64 one
+                try:
+                    frame = decode_message(self._protocol, message)
+                except RemoteProtocolError:
+                    continue  # a bad channel character or base64 payload
+                if not isinstance(frame, Frame):
                     continue
                 # the error channels (odd) are the server's to write; unknown channels are noise
-                if channel >= 0 and channel % 2 == 0 and channel // 2 < len(self._streams):
-                    self._streams[channel // 2].feed(data)
+                channel = frame.channel
+                if channel % 2 == 0 and channel // 2 < len(self._streams):
+                    self._streams[channel // 2].feed(frame.data)
         except WebSocketClosed:
             for stream in self._streams:
                 stream.feed_eof()

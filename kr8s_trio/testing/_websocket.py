@@ -8,8 +8,6 @@ plain HTTP answer); send and receive binary messages; close.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from kr8s_trio._core._exceptions import APIError
 from kr8s_trio.testing._http import dumps
 from kr8s_trio.testing._server import Receive, Scope, Send
@@ -41,17 +39,6 @@ class WebSocket:
     def offered_subprotocols(self) -> list[str]:
         """The subprotocols the client offered, in its order (``Sec-WebSocket-Protocol``)."""
         return [str(p) for p in self.scope.get("subprotocols") or []]
-
-    def choose_subprotocol(self, supported: Sequence[str]) -> str | None:
-        """The first offered subprotocol that is supported (``""`` when none was offered and
-        ``""`` is supported), or None."""
-        offered = self.offered_subprotocols
-        if not offered:
-            return "" if "" in supported else None
-        for proto in offered:
-            if proto in supported:
-                return proto
-        return None
 
     async def accept(self, subprotocol: str | None = None) -> None:
         """Complete the upgrade (101), echoing ``subprotocol`` unless it is empty or None."""
