@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from kr8s_trio.testing._exec import resolve_container
 from kr8s_trio.testing._handlers import StreamingResponse
 from kr8s_trio.testing._http import Request, Response
 from kr8s_trio.testing._status import GroupResource, bad_request, not_found, status_error
@@ -169,26 +170,6 @@ def parse_options(request: Request, pod_name: str) -> LogOptions:
     return options
 
 
-def _container_name(pod: JSONObject, requested: str) -> str:
-    spec = pod.get("spec") or {}
-    name = pod["metadata"]["name"]
-    inits = [c.get("name") for c in spec.get("initContainers") or []]
-    mains = [c.get("name") for c in spec.get("containers") or []]
-    ephemeral = [c.get("name") for c in spec.get("ephemeralContainers") or []]
-    if not requested:
-        if len(mains) == 1:
-            return str(mains[0])
-        if not mains:
-            raise bad_request(f"a container name must be specified for pod {name}")
-        every = " ".join(str(n) for n in [*inits, *mains, *ephemeral])
-        raise bad_request(
-            f"a container name must be specified for pod {name}, choose one of: [{every}]"
-        )
-    if requested not in [*inits, *mains, *ephemeral]:
-        raise bad_request(f"container {requested} is not valid for pod {name}")
-    return requested
-
-
 def _format(line: LogLine, timestamps: bool) -> bytes:
     text = line.text + "\n"
     if timestamps:
@@ -207,7 +188,7 @@ def pod_log(
     """
     options = parse_options(request, name)
     pod = state.rest.get(rt, namespace, name).obj
-    container = _container_name(pod, options.container)
+    container = str(resolve_container(pod, options.container).get("name"))
     node = (pod.get("spec") or {}).get("nodeName")
     if not node:
         return Response(200, b"", TEXT)  # not scheduled: nothing to ask a kubelet for
