@@ -222,11 +222,5 @@ class Runtime:
     def pod(self, namespace: str, name: str) -> PodRuntime | None:
         return self._by_name.get((namespace, name))
 
-    def by_uid(self, uid: str) -> PodRuntime | None:
-        return self._by_uid.get(uid)
-
-    def pods(self) -> list[PodRuntime]:
-        return list(self._by_uid.values())
-
     def __len__(self) -> int:
         return len(self._by_uid)

@@ -7,12 +7,12 @@ ids); the owner replies, sends data, half-closes and resets streams with method 
 writes out `data_to_send` whenever it likes. The port-forward tunnel (`_spdytunnel`) is the
 owner; tests drive it directly.
 
-Flow control: windows are tracked both ways and WINDOW_UPDATE frames are sent (per stream and
-for the session) as the owner reports received data consumed, but no window is enforced in
-either direction. The SPDY library Kubernetes uses on both ends (moby/spdystream, in kubectl and
-in the kubelet) implements none of it: it never sends WINDOW_UPDATE and ignores ours, so a
-server that waited for window space would stall after 64 KiB, and one that policed its own
-window would reset kubectl's streams.
+Flow control: WINDOW_UPDATE frames are sent (per stream and for the session) as the owner
+reports received data consumed; the peer's WINDOW_UPDATE and SETTINGS are reported as events
+and otherwise ignored: no send window is tracked or enforced. The SPDY library Kubernetes uses
+on both ends (moby/spdystream, in kubectl and in the kubelet) implements no flow control: it
+never sends WINDOW_UPDATE and ignores ours, so a server that waited for window space would
+stall after 64 KiB, and one that policed its own window would reset kubectl's streams.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from kr8s_trio.testing._spdy import (
     GOAWAY_OK,
     PROTOCOL_ERROR,
     REFUSED_STREAM,
-    SETTINGS_INITIAL_WINDOW_SIZE,
     DataFrame,
     Frame,
     FrameDecoder,
@@ -49,7 +48,6 @@ __all__ = [
     "Event",
     "GoAwayReceived",
     "HeadersReceived",
-    "PingAcknowledged",
     "PingReceived",
     "SettingsReceived",
     "SpdyServerSession",
@@ -106,13 +104,6 @@ class PingReceived:
 
 
 @attrs.frozen
-class PingAcknowledged:
-    """The echo of a ping this side sent."""
-
-    ping_id: int
-
-
-@attrs.frozen
 class SettingsReceived:
     settings: dict[int, int]
 
@@ -137,7 +128,6 @@ Event = (
     | StreamReset
     | HeadersReceived
     | PingReceived
-    | PingAcknowledged
     | SettingsReceived
     | GoAwayReceived
     | WindowUpdated
@@ -153,7 +143,6 @@ class _Stream:
     stream_id: int
     local_closed: bool = False
     remote_closed: bool = False
-    send_window: int = DEFAULT_WINDOW
     #: bytes consumed by the owner and not yet announced with WINDOW_UPDATE
     unannounced: int = 0
 
@@ -167,12 +156,8 @@ class SpdyServerSession:
         self._out = bytearray()
         self._streams: dict[int, _Stream] = {}
         self._last_remote_id = 0
-        self._next_ping_id = 2
         self._receive_window = receive_window
-        self._initial_send_window = DEFAULT_WINDOW
         self._session_unannounced = 0
-        #: the session-level send window (SPDY/3.1); tracked, not enforced
-        self.session_send_window = DEFAULT_WINDOW
         #: the peer sent GOAWAY: it opens no more streams
         self.goaway_received = False
         #: this side sent GOAWAY: new streams are refused
@@ -215,23 +200,20 @@ class SpdyServerSession:
             if self._streams.pop(frame.stream_id, None) is not None:
                 events.append(StreamReset(frame.stream_id, frame.status))
         elif isinstance(frame, Settings):
-            self._on_settings(frame, events)
+            events.append(SettingsReceived(frame.values()))
         elif isinstance(frame, Ping):
-            if frame.ping_id % 2:  # the client's pings are odd: echo them
+            # the client's pings are odd: echo them; this side sends none, so an even one
+            # answers nothing and is dropped (as spdystream drops an unknown ping reply)
+            if frame.ping_id % 2:
                 self._queue(frame)
                 events.append(PingReceived(frame.ping_id))
-            else:
-                events.append(PingAcknowledged(frame.ping_id))
         elif isinstance(frame, GoAway):
             self.goaway_received = True
             events.append(GoAwayReceived(frame.last_good_stream_id, frame.status))
-        elif isinstance(frame, WindowUpdate):
-            if frame.stream_id == 0:
-                self.session_send_window += frame.delta
-            elif (stream := self._streams.get(frame.stream_id)) is not None:
-                stream.send_window += frame.delta
-            else:
-                return
+        elif isinstance(frame, WindowUpdate) and (
+            frame.stream_id == 0 or frame.stream_id in self._streams
+        ):
+            # reported for the session (0) and for known streams; no send window is kept
             events.append(WindowUpdated(frame.stream_id, frame.delta))
         # a SYN_REPLY from the client answers nothing this side opened: ignored
 
@@ -244,23 +226,11 @@ class SpdyServerSession:
         if self.goaway_sent:
             self._queue(RstStream(stream_id, REFUSED_STREAM))
             return
-        stream = _Stream(
-            stream_id, local_closed=frame.unidirectional, send_window=self._initial_send_window
-        )
+        stream = _Stream(stream_id, local_closed=frame.unidirectional)
         self._streams[stream_id] = stream
         events.append(StreamOpened(stream_id, frame.headers, frame.priority, frame.unidirectional))
         if frame.fin:
             self._remote_finished(stream, events)
-
-    def _on_settings(self, frame: Settings, events: list[Event]) -> None:
-        values = frame.values()
-        window = values.get(SETTINGS_INITIAL_WINDOW_SIZE)
-        if window is not None:
-            delta = window - self._initial_send_window
-            self._initial_send_window = window
-            for stream in self._streams.values():
-                stream.send_window += delta
-        events.append(SettingsReceived(values))
 
     def _remote_finished(self, stream: _Stream, events: list[Event]) -> None:
         stream.remote_closed = True
@@ -286,11 +256,6 @@ class SpdyServerSession:
         """Whether the stream exists and this side may still send on it."""
         stream = self._streams.get(stream_id)
         return stream is not None and not stream.local_closed
-
-    def send_window(self, stream_id: int) -> int:
-        """What the peer's window allows on the stream (negative when overrun; not enforced)."""
-        stream = self._streams.get(stream_id)
-        return 0 if stream is None else stream.send_window
 
     def reply(
         self,
@@ -319,8 +284,6 @@ class SpdyServerSession:
             self._queue(DataFrame(stream_id, bytes(view[:MAX_DATA_FRAME])))
             view = view[MAX_DATA_FRAME:]
         self._queue(DataFrame(stream_id, bytes(view), fin))
-        stream.send_window -= len(data)
-        self.session_send_window -= len(data)
         if fin:
             stream.local_closed = True
             self._forget_if_closed(stream)
@@ -349,13 +312,6 @@ class SpdyServerSession:
         if self._session_unannounced >= threshold:
             self._queue(WindowUpdate(0, self._session_unannounced))
             self._session_unannounced = 0
-
-    def ping(self) -> int:
-        """Send a ping; returns its id (PingAcknowledged carries it back)."""
-        ping_id = self._next_ping_id
-        self._next_ping_id += 2
-        self._queue(Ping(ping_id))
-        return ping_id
 
     def goaway(self, status: int = GOAWAY_OK) -> None:
         """Tell the peer this side accepts no new streams (idempotent)."""

@@ -35,7 +35,6 @@ from kr8s_trio.testing._spdysession import (
     DataReceived,
     GoAwayReceived,
     HeadersReceived,
-    PingAcknowledged,
     PingReceived,
     SettingsReceived,
     SpdyServerSession,
@@ -170,7 +169,7 @@ def test_spdy_decoder_rejects_malformed_header_blocks() -> None:
 
 
 names = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
-values = st.tuples(st.text(st.characters(blacklist_characters="\x00"), max_size=20))
+values = st.tuples(st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=20))
 header_maps = st.dictionaries(names, values, max_size=4)
 stream_ids = st.integers(1, 2**31 - 1)
 frames = st.one_of(
@@ -275,22 +274,19 @@ def test_spdy_session_refuses_bad_stream_ids_and_streams_after_goaway() -> None:
 
 def test_spdy_session_pings_settings_goaway() -> None:
     session, peer = SpdyServerSession(), Peer()
-    ping_id = session.ping()
-    assert ping_id % 2 == 0
     events = session.receive_data(
-        peer.wire(Ping(1), Ping(ping_id), Settings(((0, 4, 100),)), GoAway(0, 0))
+        peer.wire(Ping(1), Ping(2), Settings(((0, 4, 100),)), GoAway(0, 0))
     )
     assert events == [
         PingReceived(1),
-        PingAcknowledged(ping_id),
         SettingsReceived({4: 100}),
         GoAwayReceived(0, 0),
     ]
     assert session.goaway_received
-    assert peer.read(session) == [Ping(ping_id), Ping(1)]
+    assert peer.read(session) == [Ping(1)]  # an even ping answers none of ours: not echoed
 
 
-def test_spdy_session_windows_are_tracked_not_enforced() -> None:
+def test_spdy_session_windows_are_not_enforced() -> None:
     session, peer = SpdyServerSession(), Peer()
     session.receive_data(peer.wire(SynStream(1, HEADERS)))
     session.reply(1)
@@ -298,17 +294,10 @@ def test_spdy_session_windows_are_tracked_not_enforced() -> None:
     sent = peer.read(session)
     assert [type(f) for f in sent] == [SynReply, DataFrame, DataFrame, DataFrame]
     assert [len(f.data) for f in sent[1:]] == [32768, 32768, 70_000 - 65536]  # type: ignore[union-attr]
-    assert session.send_window(1) == 65536 - 70_000
-    assert session.session_send_window == 65536 - 70_000
     events = session.receive_data(
         peer.wire(WindowUpdate(1, 10_000), WindowUpdate(0, 20_000), WindowUpdate(99, 1))
     )
     assert events == [WindowUpdated(1, 10_000), WindowUpdated(0, 20_000)]
-    assert session.send_window(1) == 65536 - 60_000
-    assert session.session_send_window == 65536 - 50_000
-    # a new initial window moves every open stream's window by the difference
-    session.receive_data(peer.wire(Settings(((0, 7, 65536 + 1000),))))
-    assert session.send_window(1) == 65536 - 59_000
 
 
 def test_spdy_session_announces_consumed_data_every_half_window() -> None:
