@@ -29,6 +29,7 @@ __all__ = [
     "ExecStatus",
     "encode_status",
     "exit_code_status",
+    "go_html_escape",
     "go_json",
     "internal_error_status",
     "parse_status",
@@ -71,18 +72,28 @@ def internal_error_status(error: str) -> JSONDict:
     }
 
 
+#: what Go's ``json.Marshal`` escapes in strings beyond JSON's own escapes (``HTMLEscape``)
+_GO_HTML_ESCAPES = str.maketrans(
+    {
+        "<": "\\u003c",
+        ">": "\\u003e",
+        "&": "\\u0026",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
+
+
+def go_html_escape(text: str) -> str:
+    """JSON text with ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, as Go's ``json.Marshal``
+    writes them (none of them can appear outside strings, so the whole text is safe to map)."""
+    return text.translate(_GO_HTML_ESCAPES)
+
+
 def go_json(value: object) -> bytes:
     """Compact JSON as Go's ``json.Marshal`` writes it (HTML characters escaped)."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    for char, escaped in (
-        ("<", "\\u003c"),
-        (">", "\\u003e"),
-        ("&", "\\u0026"),
-        ("\u2028", "\\u2028"),
-        ("\u2029", "\\u2029"),
-    ):
-        text = text.replace(char, escaped)
-    return text.encode("utf-8")
+    return go_html_escape(text).encode("utf-8")
 
 
 def encode_status(protocol: ChannelProtocol, status: Mapping[str, object]) -> bytes | None:

@@ -7,10 +7,10 @@ API when the session starts), the variables of the ``kubernetes`` Service, and `
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from kr8s_trio.testing._configdata import config_data
 
 if TYPE_CHECKING:
     from kr8s_trio.testing._state import ClusterState
@@ -52,20 +52,9 @@ def _field_ref(pod: Mapping[str, Any], path: str) -> str:
 
 
 def _object_data(state: ClusterState, namespace: str, resource: str, name: str) -> dict[str, str]:
-    rt = state.registry.get("", "v1", resource)
-    stored = state.rest.find(rt, namespace, name) if rt is not None else None
-    if stored is None:
-        return {}
-    data = {str(k): str(v) for k, v in (stored.obj.get("data") or {}).items()}
-    if resource == "secrets":
-        decoded = {}
-        for key, value in data.items():
-            try:
-                decoded[key] = base64.b64decode(value).decode("utf-8", "replace")
-            except binascii.Error:
-                continue
-        return decoded
-    return data
+    """The ConfigMap's or Secret's keys as text (binaryData is not offered to env vars)."""
+    data = config_data(state, namespace, resource, name)
+    return {k: v.decode("utf-8", "replace") for k, v in data.items()}
 
 
 def container_env(

@@ -11,11 +11,11 @@ the usual top-level directories is always there.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import posixpath
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from kr8s_trio.testing._configdata import config_data
 
 if TYPE_CHECKING:
     from kr8s_trio.testing._state import ClusterState
@@ -205,24 +205,8 @@ def _volume_files(
         source, resource, name_field = volume["secret"] or {}, "secrets", "secretName"
     else:
         return None
-    rt = state.registry.get("", "v1", resource)
-    stored = state.rest.find(rt, namespace, str(source.get(name_field, ""))) if rt else None
-    if stored is None:
-        return {}
-    values: dict[str, bytes] = {}
-    for key, value in (stored.obj.get("data") or {}).items():
-        if resource == "secrets":
-            try:
-                values[key] = base64.b64decode(str(value))
-            except binascii.Error:
-                continue
-        else:
-            values[key] = str(value).encode("utf-8")
-    for key, value in (stored.obj.get("binaryData") or {}).items():
-        try:
-            values[key] = base64.b64decode(str(value))
-        except binascii.Error:
-            continue
+    name = str(source.get(name_field, ""))
+    values = config_data(state, namespace, resource, name, binary_data=True)
     items = source.get("items")
     if not items:
         return values

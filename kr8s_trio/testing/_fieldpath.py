@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping
 from typing import Literal
 
+from kr8s_trio._core._channel_status import go_html_escape
 from kr8s_trio._core._exceptions import PatchError
 from kr8s_trio._core._schema import FieldSpec
 
@@ -48,13 +49,7 @@ def _go_json(val: object) -> str:
     text = json.dumps(
         _go_numbers(val), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    return go_html_escape(text)
 
 
 def _go_numbers(val: object) -> object:

@@ -13,6 +13,8 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from kr8s_trio.testing._clock import parse_time
+
 __all__ = [
     "available_at",
     "deletion_order",
@@ -22,23 +24,12 @@ __all__ = [
     "is_ready",
     "is_running_and_ready",
     "is_terminal",
-    "parse_time",
     "ready_since",
 ]
 
 JSONObject = Mapping[str, Any]
 
 _PHASE_RANK = {"Pending": 0, "Unknown": 1, "Running": 2}
-
-
-def parse_time(text: object) -> datetime.datetime | None:
-    """An RFC 3339 timestamp as the API writes it (``2024-01-02T03:04:05Z``), or None."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _status(pod: JSONObject) -> JSONObject:

@@ -60,21 +60,6 @@ def pod_from_template(
     }
 
 
-def set_condition(conditions: list[JSONObject], condition: JSONObject) -> list[JSONObject]:
-    """Conditions with ``condition`` set: unchanged when type, status and reason are the same;
-    keeping the transition time when only the reason or message changed."""
-    current = next((c for c in conditions if c.get("type") == condition["type"]), None)
-    if (
-        current is not None
-        and current.get("status") == condition["status"]
-        and current.get("reason") == condition.get("reason")
-    ):
-        return conditions
-    if current is not None and current.get("status") == condition["status"]:
-        condition = {**condition, "lastTransitionTime": current.get("lastTransitionTime")}
-    return [c for c in conditions if c.get("type") != condition["type"]] + [condition]
-
-
 class ReplicaSetController:
     """Syncs ReplicaSets (``kind="ReplicaSet"``) or ReplicationControllers."""
 
@@ -217,15 +202,15 @@ class ReplicaSetController:
         if error is not None and failure is None:
             replicas = int(spec.get("replicas", 1) or 0)
             reason = "FailedCreate" if len(active) < replicas else "FailedDelete"
-            conditions = set_condition(
-                conditions,
+            # there is no ReplicaFailure condition yet: SetCondition appends it
+            conditions.append(
                 {
                     "type": "ReplicaFailure",
                     "status": "True",
                     "lastTransitionTime": self.ctx.timestamp(),
                     "reason": reason,
                     "message": str(error.status.get("message", error)),
-                },
+                }
             )
         elif error is None and failure is not None:
             conditions = [c for c in conditions if c.get("type") != "ReplicaFailure"]

@@ -48,7 +48,7 @@ from kr8s_trio.testing._strategies import (
 if TYPE_CHECKING:
     from kr8s_trio.testing._resources import ResourceRegistry
 
-__all__ = ["RestStorage", "WriteContext"]
+__all__ = ["NAME_ALPHABET", "RestStorage", "WriteContext"]
 
 JSONObject = dict[str, Any]
 
@@ -63,8 +63,9 @@ _SERVER_META = (
     "deletionGracePeriodSeconds",
     "selfLink",
 )
-#: the alphabet of generateName suffixes (no vowels, no confusable characters)
-_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+#: the alphabet of generated names (apimachinery's ``rand`` alphanums: no vowels, no confusable
+#: characters): generateName suffixes, and the controllers' template hashes
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
 @attrs.define
@@ -260,7 +261,7 @@ class RestStorage:
     def _generate_name(self, rt: ResourceType, namespace: str | None, prefix: str) -> str:
         base = prefix[: 63 - 5] if len(prefix) > 58 else prefix
         for _ in range(8):
-            name = base + "".join(self.rng.choice(_NAME_ALPHABET) for _ in range(5))
+            name = base + "".join(self.rng.choice(NAME_ALPHABET) for _ in range(5))
             if self.find(rt, namespace, name) is None:
                 return name
         raise status_error(

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kr8s_trio.testing._podhealth import parse_time
+from kr8s_trio.testing._clock import parse_time
 
 __all__ = [
     "DESIRED_REPLICAS",
