@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 from kr8s_trio._core._exceptions import APIError, SelectorError
 from kr8s_trio._core._selectors import LabelSelector
+from kr8s_trio.testing._clock import parse_time
 from kr8s_trio.testing._podhealth import (
     deletion_order,
     is_active,
     is_deleting,
     is_ready,
     is_terminal,
-    parse_time,
 )
 from kr8s_trio.testing._replicasets import pod_from_template
 
@@ -99,7 +99,8 @@ def _parse_intervals(text: object) -> set[int]:
 class _Tracking:
     """What the controller remembers of one Job's pods (the real one uses a finalizer)."""
 
-    def __init__(self) -> None:
+    def __init__(self, uid: str) -> None:
+        self.uid = uid
         self.counted: set[str] = set()
         self.seen: set[str] = set()
         self.failures_since_success = 0
@@ -111,16 +112,20 @@ class JobController:
 
     def __init__(self, ctx: WorkloadContext) -> None:
         self.ctx = ctx
-        self._jobs: dict[str, _Tracking] = {}
+        #: (namespace, name) -> tracking of the Job with that name; forgotten once it finishes
+        #: or is gone
+        self._jobs: dict[tuple[str, str], _Tracking] = {}
 
     def sync(self, namespace: str, name: str) -> None:
         ctx = self.ctx
         job = ctx.get("Job", namespace, name)
         if job is None or job["metadata"].get("deletionTimestamp"):
+            self._jobs.pop((namespace, name), None)
             return
         status: JSONObject = dict(job.get("status") or {})
         conditions: list[JSONObject] = list(status.get("conditions") or [])
         if _has(conditions, "Complete") or _has(conditions, "Failed"):
+            self._jobs.pop((namespace, name), None)
             return
         try:
             selector = LabelSelector.from_label_selector((job.get("spec") or {}).get("selector"))
@@ -129,7 +134,9 @@ class JobController:
         if selector.empty:
             return
         spec = job["spec"]
-        track = self._jobs.setdefault(job["metadata"]["uid"], _Tracking())
+        track = self._jobs.get((namespace, name))
+        if track is None or track.uid != job["metadata"]["uid"]:  # new, or a new Job by that name
+            track = self._jobs[(namespace, name)] = _Tracking(job["metadata"]["uid"])
         pods = ctx.claim(job, "Pod", selector.matches)
         indexed = spec.get("completionMode") == "Indexed"
         completions = spec.get("completions")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,8 @@ __all__ = ["EventRecorder", "micro_time"]
 JSONObject = dict[str, Any]
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+#: how many aggregation keys are remembered (client-go's correlator LRU, maxLruCacheEntries)
+_MAX_SEEN = 4096
 
 
 def micro_time(t: datetime.datetime) -> str:
@@ -52,8 +55,8 @@ class EventRecorder:
         assert rt is not None
         self._rt = rt
         self._seq = 0
-        #: aggregation key -> (namespace, event name)
-        self._seen: dict[tuple[str, ...], tuple[str, str]] = {}
+        #: aggregation key -> (namespace, event name), least recently recorded first
+        self._seen: OrderedDict[tuple[str, ...], tuple[str, str]] = OrderedDict()
 
     def _name(self, obj_name: str) -> str:
         t = self.now()
@@ -80,6 +83,7 @@ class EventRecorder:
         stamp = self.rest.timestamp()
         seen = self._seen.get(key)
         if seen is not None:
+            self._seen.move_to_end(key)
             stored = self.rest.find(self._rt, *seen)
             if stored is not None:
                 new = copy_json(stored.obj)
@@ -110,6 +114,9 @@ class EventRecorder:
         with contextlib.suppress(APIError):
             created = self.rest.create(self._rt, namespace, event, WriteContext(manager=manager))
             self._seen[key] = (namespace, created["metadata"]["name"])
+            self._seen.move_to_end(key)
+            if len(self._seen) > _MAX_SEEN:
+                self._seen.popitem(last=False)
 
     def record_new(
         self,

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kr8s_trio._core._exceptions import APIError
+from kr8s_trio.testing._rest import NAME_ALPHABET
 from kr8s_trio.testing._store import copy_json
 from kr8s_trio.testing._workloadctx import controller_ref
 
@@ -35,8 +36,6 @@ JSONObject = dict[str, Any]
 
 #: the label of a ControllerRevision of a StatefulSet that holds its hash
 HASH_LABEL = "controller.kubernetes.io/hash"
-#: the alphabet of generated names (no vowels, no look-alikes)
-_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def _fnv1a32(data: bytes) -> int:
@@ -52,7 +51,7 @@ def compute_hash(obj: object, collision_count: int | None = None) -> str:
     data = json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
     if collision_count is not None:
         data += struct.pack("<I", collision_count & 0xFFFFFFFF)
-    return "".join(_ALPHABET[ord(c) % len(_ALPHABET)] for c in str(_fnv1a32(data)))
+    return "".join(NAME_ALPHABET[ord(c) % len(NAME_ALPHABET)] for c in str(_fnv1a32(data)))
 
 
 def template_patch(template: Mapping[str, Any]) -> JSONObject:
@@ -128,7 +127,7 @@ def ensure_revision(
             return ctx.create("ControllerRevision", namespace, revision), collision_count
         except APIError as exc:
             if exc.code != 409:
-                ctx.errors.append(exc)
+                ctx.note_error(exc)
                 return None, collision_count
             clash = ctx.get("ControllerRevision", namespace, revision["metadata"]["name"])
             if clash is not None and clash.get("data") == data:

@@ -57,6 +57,8 @@ KINDS: dict[str, BucketKey] = {
 }
 #: kinds indexed by controller (what controllers own)
 _INDEXED = frozenset({"Pod", "ReplicaSet", "ControllerRevision"})
+#: how many shrugged-off API errors `WorkloadContext.errors` keeps
+MAX_ERRORS = 100
 
 
 def controller_ref_of(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -122,7 +124,8 @@ class WorkloadContext:
         self._orphans: dict[tuple[str, str], set[str]] = {}
         self._requeues: dict[Key, float] = {}
         self._events = EventRecorder(rest, registry, rest.now)
-        #: API errors the controllers met and shrugged off (newest last; tests may look)
+        #: API errors the controllers met and shrugged off (the latest `MAX_ERRORS`, newest
+        #: last; tests may look); add with `note_error`
         self.errors: list[APIError] = []
 
     # -- index -----------------------------------------------------------------------------------
@@ -253,7 +256,7 @@ class WorkloadContext:
         try:
             return self.rest.finish_update(rt, stored, new, _WRITE, "status" if status else None)
         except APIError as exc:
-            self.errors.append(exc)
+            self.note_error(exc)
             return None
 
     def update_status(
@@ -280,9 +283,14 @@ class WorkloadContext:
             )
         except APIError as exc:
             if exc.code not in (404, 409):
-                self.errors.append(exc)
+                self.note_error(exc)
             return False
         return True
+
+    def note_error(self, exc: APIError) -> None:
+        """Keep an API error a controller shrugged off (only the latest `MAX_ERRORS`)."""
+        self.errors.append(exc)
+        del self.errors[:-MAX_ERRORS]
 
     def event(
         self,

@@ -111,7 +111,7 @@ class WorkloadControllers:
                 try:
                     self._sync[kind](namespace, name)
                 except APIError as exc:  # the object moved on; a later change re-queues it
-                    self.ctx.errors.append(exc)
+                    self.ctx.note_error(exc)
         finally:
             self._scheduled = False
             if self._dirty:

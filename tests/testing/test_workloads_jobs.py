@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import trio
 import trio.testing
 from workload_support import (
@@ -17,6 +18,9 @@ from workload_support import (
     suffix_of,
     writes,
 )
+
+from kr8s_trio._core._exceptions import APIError
+from kr8s_trio.testing import _recorder, _workloadctx
 
 JSON = dict[str, Any]
 INDEX = "batch.kubernetes.io/job-completion-index"
@@ -295,3 +299,42 @@ async def test_cronjob_stays_inert_with_a_valid_status(mock_clock: trio.testing.
         await trio.testing.wait_all_tasks_blocked()
         assert cluster.list("jobs", "default") == []
         assert cluster.get("cronjobs", "tick")["status"] == {}
+
+
+async def test_job_tracking_is_forgotten_once_the_job_finishes_or_is_gone() -> None:
+    async with controllers_only() as cluster:
+        workloads = cluster.state.workloads
+        assert workloads is not None
+        cluster.create(job("done"))
+        cluster.create(job("dropped"))
+        assert set(workloads.jobs._jobs) == {("default", "done"), ("default", "dropped")}
+        (pod,) = [p for p in pods(cluster) if p["metadata"]["name"].startswith("done-")]
+        finish_pod(cluster, pod["metadata"]["name"])
+        assert conditions(cluster.get("jobs", "done")["status"])[-1][0] == "Complete"
+        cluster.delete("jobs", "dropped", propagation_policy="Background")
+        cluster.state.controllers.drain()
+        assert workloads.jobs._jobs == {}
+
+
+async def test_controller_errors_and_event_aggregation_keys_are_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with controllers_only() as cluster:
+        workloads = cluster.state.workloads
+        assert workloads is not None
+        ctx = workloads.ctx
+        errors = [APIError({"code": 409, "message": str(i)}) for i in range(150)]
+        for error in errors:
+            ctx.note_error(error)
+        assert ctx.errors == errors[-_workloadctx.MAX_ERRORS :]
+
+        monkeypatch.setattr(_recorder, "_MAX_SEEN", 2)
+        obj = cluster.create(job("noisy"))
+        for message in ("a", "b", "a", "c", "a", "b"):  # "b" is the least recent when "c" comes
+            ctx.event(obj, "job-controller", "Test", message)
+        counts = sorted(
+            (e["message"], e["count"])
+            for e in cluster.list("events", "default")
+            if e["reason"] == "Test"
+        )
+        assert counts == [("a", 3), ("b", 1), ("b", 1), ("c", 1)]
