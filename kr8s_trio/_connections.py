@@ -1,0 +1,133 @@
+"""Two repairs to httpcore's connection handling, applied to every client `build_http_client`
+makes (`close_sockets_on_cancel`) and to every response `Api.call_api` abandons
+(`stop_http2_stream`).
+
+Both reach into httpx/httpcore private attributes, guarded (anything unexpected: do nothing),
+and are covered by the cancellation tests (tests/client/test_transport.py).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterable
+from typing import Any
+
+import httpcore
+import httpx
+import trio
+
+__all__ = ["close_sockets_on_cancel", "stop_http2_stream"]
+
+
+class _TLSClosingStream(httpcore.AsyncNetworkStream):
+    """A TCP stream whose ``start_tls`` closes it when the handshake is cancelled.
+
+    httpcore's trio backend closes the socket when the TLS handshake fails with an
+    ``Exception``, but not on ``trio.Cancelled``: a request cancelled while connecting would
+    leave its socket to the garbage collector. Every other call is passed through.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+
+    # (the timeout parameters are httpcore's interface)
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            return await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await self._inner.aclose()
+            raise
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _TLSClosingBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, with `_TLSClosingStream` TCP streams."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self._inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _TLSClosingStream(stream)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner.connect_unix_socket(path, timeout, socket_options)
+        return _TLSClosingStream(stream)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def close_sockets_on_cancel(client: httpx.AsyncClient) -> None:
+    """Give every connection pool of ``client`` the `_TLSClosingBackend` (httpx offers no public
+    way to choose httpcore's backend while keeping its proxy handling)."""
+    transports = [client._transport, *client._mounts.values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.AsyncNetworkBackend) and not isinstance(
+            backend, _TLSClosingBackend
+        ):
+            pool._network_backend = _TLSClosingBackend(backend)  # type: ignore[union-attr]
+
+
+async def stop_http2_stream(response: httpx.Response) -> None:
+    """Tell an HTTP/2 server to stop sending a response we are abandoning (``RST_STREAM``).
+
+    httpcore closes an unfinished HTTP/2 response (left early, or cancelled while reading)
+    without resetting its stream: the server would go on sending it (an abandoned watch stays
+    open, its events use up the connection's flow-control window, and every request sharing
+    the connection stalls once that is spent). Call this before closing a response whose body
+    was not read to the end; it does nothing for HTTP/1.1 or a finished response.
+
+    Cancellation:
+        Shielded, at most a second.
+    """
+    if response.is_closed or response.http_version != "HTTP/2":
+        return
+    # httpx's stream -> httpx's AsyncResponseStream -> httpcore's PoolByteStream ->
+    # HTTP2ConnectionByteStream (private, hence the getattr; anything unexpected: do nothing)
+    stream = getattr(getattr(response.stream, "_stream", None), "_httpcore_stream", None)
+    h2_stream = getattr(stream, "_stream", None)
+    connection = getattr(h2_stream, "_connection", None)
+    stream_id = getattr(h2_stream, "_stream_id", None)
+    if not isinstance(connection, httpcore.AsyncHTTP2Connection) or not isinstance(stream_id, int):
+        return
+    import h2.errors
+    import h2.exceptions
+
+    with trio.CancelScope(shield=True), trio.move_on_after(1):
+        try:
+            connection._h2_state.reset_stream(stream_id, error_code=h2.errors.ErrorCodes.CANCEL)
+            await connection._write_outgoing_data(h2_stream._request)  # type: ignore[union-attr]
+        except (h2.exceptions.ProtocolError, httpcore.NetworkError, httpcore.TimeoutException):
+            pass  # the stream ended (or the connection is gone): nothing left to stop
