@@ -53,7 +53,9 @@ def test_exports_exceptions_reexported_once() -> None:
     from kr8s_trio._core import _exceptions
 
     assert sorted(_exceptions.__all__) == sorted(
-        n for n in kr8s_trio.__all__ if isinstance(getattr(kr8s_trio, n), type)
+        n
+        for n in kr8s_trio.__all__
+        if isinstance(getattr(kr8s_trio, n), type) and issubclass(getattr(kr8s_trio, n), Exception)
     )
     for name in _exceptions.__all__:
         assert getattr(kr8s_trio, name) is getattr(_exceptions, name)
