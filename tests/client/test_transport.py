@@ -8,6 +8,7 @@ where a timeout is not the point (the clock jumps whenever every task waits, on 
 
 from __future__ import annotations
 
+import functools
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -384,6 +385,47 @@ async def test_transport_proxies_from_env_and_config(
     async with make_api(cluster, via_proxy, retry=NO_RETRY) as api:
         with pytest.raises(TransportError):
             await api.version()
+
+
+async def test_transport_tunnels_through_the_contexts_proxy(cluster: FakeCluster) -> None:
+    """``proxy-url``: HTTPS goes through the proxy's CONNECT tunnel (a loopback proxy here)."""
+    tunnels: list[bytes] = []
+
+    async def pipe(source: trio.SocketStream, sink: trio.SocketStream) -> None:
+        try:
+            while data := await source.receive_some(65536):
+                await sink.send_all(data)
+            await sink.send_eof()
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+
+    async def handle(client: trio.SocketStream) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = await client.receive_some(4096)
+            if not chunk:
+                return
+            head += chunk
+        request_line = head.split(b"\r\n", 1)[0]
+        tunnels.append(request_line)
+        method, target, _ = request_line.split(b" ")
+        assert method == b"CONNECT"
+        host, port = target.rsplit(b":", 1)
+        upstream = await trio.open_tcp_stream(host.decode(), int(port))
+        await client.send_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        async with upstream, client, trio.open_nursery() as nursery:
+            nursery.start_soon(pipe, client, upstream)
+            nursery.start_soon(pipe, upstream, client)
+
+    async with trio.open_nursery() as nursery:
+        serve = functools.partial(trio.serve_tcp, handle, 0, host="127.0.0.1")
+        (listener,) = await nursery.start(serve)
+        proxy = f"http://127.0.0.1:{listener.socket.getsockname()[1]}"
+        async with make_api(cluster, cluster_config(cluster, proxy_url=proxy)) as api:
+            assert (await api.version())["major"] == "1"
+        nursery.cancel_scope.cancel()
+    netloc = cluster.url.removeprefix("https://").encode()
+    assert tunnels == [b"CONNECT " + netloc + b" HTTP/1.1"]
 
 
 # -- cancellation at each phase -------------------------------------------------------------------
