@@ -330,8 +330,8 @@ class Api:
         """The name the server knows us by.
 
         Asks with a SelfSubjectReview (Kubernetes 1.28+); on an older server, with a TokenReview
-        of our bearer token. None when neither can tell (e.g. a client certificate on a server
-        without SelfSubjectReview).
+        of our bearer token, else answers with the client certificate's common name. None when
+        none of these can tell.
 
         Cancellation:
             Safe; nothing is left behind.
@@ -350,7 +350,7 @@ class Api:
             return username if isinstance(username, str) else None
         token = self._bearer_token()
         if token is None:
-            return None
+            return self._config.certificate_user if self._config is not None else None
         review = await self._post_json(
             {"apiVersion": group, "kind": "TokenReview", "spec": {"token": token}},
             version=group,

@@ -51,6 +51,7 @@ from kr8s_trio._core._kubecontext import (
     resolve_context,
 )
 from kr8s_trio._core._pem import load_ca_in_memory, load_cert_chain_in_memory
+from kr8s_trio._core._x509 import certificate_subject
 
 __all__ = ["DEFAULT_SERVICEACCOUNT", "build_ssl_context", "load_client_config"]
 
@@ -221,9 +222,21 @@ async def _finish(resolved: ResolvedConfig, namespace: str | None) -> ClientConf
         proxy_url=resolved.proxy_url,
         disable_compression=resolved.disable_compression,
         impersonate=resolved.impersonate,
+        certificate_user=_certificate_user(cert_pem) if ssl_context is not None else None,
         context=resolved.context,
         source=resolved.source,
     )
+
+
+def _certificate_user(cert_pem: bytes | None) -> str | None:
+    """The client certificate's common name (None without one, or if it does not parse: the
+    TLS layer has accepted it, only ``whoami`` would use the name)."""
+    if cert_pem is None:
+        return None
+    try:
+        return certificate_subject(cert_pem)[0]
+    except ValueError:
+        return None
 
 
 def build_ssl_context(

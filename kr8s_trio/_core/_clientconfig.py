@@ -110,6 +110,8 @@ class ClientConfig:
         proxy_url: the context's ``proxy-url`` (else the environment's proxies apply).
         disable_compression: don't ask for gzip responses.
         impersonate: the ``Impersonate-*`` headers (user, groups, uid, extra) to send.
+        certificate_user: the common name of the client certificate, if one is used (the user
+            name kube-apiserver gives it).
         context: the kubeconfig context's name ("" for in-cluster or a bare URL).
         source: where the config came from (a file path, ``<dict>``, ``<in-cluster>``, a URL),
             for error messages.
@@ -123,5 +125,6 @@ class ClientConfig:
     proxy_url: str | None = None
     disable_compression: bool = False
     impersonate: tuple[tuple[str, str], ...] = ()
+    certificate_user: str | None = None
     context: str = ""
     source: str = ""

@@ -7,6 +7,8 @@ The clients here are built from the fake's URL, CA and admin token directly
 
 from __future__ import annotations
 
+import base64
+import copy
 import gc
 import json
 from collections.abc import AsyncIterator
@@ -354,6 +356,21 @@ async def test_api_whoami_with_a_client_certificate(cluster: FakeCluster) -> Non
     )
     async with make_api(cluster, config) as client:
         assert await client.whoami() == "fake-cert-admin"
+
+
+async def test_api_whoami_answers_the_certificates_name_when_the_server_cannot(
+    cluster: FakeCluster,
+) -> None:
+    cert = cluster.issue_client_cert("carol", ["ops"])
+    kubeconfig = copy.deepcopy(cluster.kubeconfig)
+    kubeconfig["users"][0]["user"] = {
+        "client-certificate-data": base64.b64encode(cert.cert_pem).decode(),
+        "client-key-data": base64.b64encode(cert.key_pem).decode(),
+    }
+    async with Api(bypass_factory=True, kubeconfig=kubeconfig) as client:
+        cluster.faults.fail_next(404, resource="selfsubjectreviews")  # an old server
+        assert await client.whoami() == "carol"
+        assert await client.whoami() == "carol"  # the server's own answer this time
 
 
 async def test_api_whoami_falls_back_to_token_review(cluster: FakeCluster, api: Api) -> None:
