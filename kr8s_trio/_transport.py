@@ -240,7 +240,11 @@ class TokenBucket:
         return now
 
     async def acquire(self) -> None:
-        """Take one token, waiting until one is available."""
+        """Take one token, waiting until one is available.
+
+        Cancellation:
+            The waiting caller gives its token back; nothing else changes.
+        """
         self._refill()
         self._tokens -= 1.0
         if self._tokens >= 0.0:
