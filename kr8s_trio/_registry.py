@@ -167,19 +167,27 @@ async def open_registry() -> AsyncIterator[Registry]:
     """A registry scope: `api` inside it (and in tasks started inside it) caches clients here;
     they are closed when the block exits.
 
+    An exception raised in the block comes out as itself, not wrapped in an
+    ``ExceptionGroup`` by the registry's nursery.
+
     Cancellation:
         Cancelling the block closes the clients (shielded) and the registry's tasks.
     """
     registry = Registry()
-    async with trio.open_nursery() as nursery:
-        registry._nursery = nursery
-        token = _current.set(registry)
-        try:
-            yield registry
-        finally:
-            _current.reset(token)
-            await registry.aclose()
-            nursery.cancel_scope.cancel()
+    try:
+        async with trio.open_nursery() as nursery:
+            registry._nursery = nursery
+            token = _current.set(registry)
+            try:
+                yield registry
+            finally:
+                _current.reset(token)
+                await registry.aclose()
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:  # the block's own exception: hand it back unwrapped
+            raise group.exceptions[0] from None
+        raise
 
 
 async def _host_default(registry: Registry, started: trio.Event) -> None:

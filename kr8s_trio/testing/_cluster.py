@@ -410,6 +410,9 @@ async def open_fake_cluster(
     Yields:
         The `FakeCluster` handle.
 
+    An exception raised in the block comes out as itself, not wrapped in an
+    ``ExceptionGroup`` by the server's nursery.
+
     Cancellation:
         Cancelling the enclosing scope stops the server; open connections are closed, no task,
         thread or file is left behind.
@@ -431,20 +434,27 @@ async def open_fake_cluster(
     openapi = OpenAPI(state.registry, _crd_schema(state))
     app = FakeAPIServerApp(state, discovery, openapi)
     cluster: FakeCluster | None = None
-    async with trio.open_nursery() as nursery:
-        await nursery.start(state.timers.run)
-        bound_host, bound_port = await nursery.start(
-            functools.partial(serve_asgi, app, pki.server_ssl_context(), host=host, port=port)
-        )
-        netloc = (
-            f"[{bound_host}]:{bound_port}" if ":" in bound_host else f"{bound_host}:{bound_port}"
-        )
-        discovery.set_server_address(netloc)
-        cluster = FakeCluster(state, pki, f"https://{netloc}", token, client_cert)
-        if kubeconfig_path is not None:
-            cluster.write_kubeconfig(kubeconfig_path)
-        try:
-            yield cluster
-        finally:
-            cluster._close()
-            nursery.cancel_scope.cancel()
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(state.timers.run)
+            bound_host, bound_port = await nursery.start(
+                functools.partial(serve_asgi, app, pki.server_ssl_context(), host=host, port=port)
+            )
+            netloc = (
+                f"[{bound_host}]:{bound_port}"
+                if ":" in bound_host
+                else f"{bound_host}:{bound_port}"
+            )
+            discovery.set_server_address(netloc)
+            cluster = FakeCluster(state, pki, f"https://{netloc}", token, client_cert)
+            if kubeconfig_path is not None:
+                cluster.write_kubeconfig(kubeconfig_path)
+            try:
+                yield cluster
+            finally:
+                cluster._close()
+                nursery.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:  # the block's own exception: hand it back unwrapped
+            raise group.exceptions[0] from None
+        raise

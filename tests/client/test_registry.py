@@ -320,3 +320,9 @@ async def test_seed_bypass_factory_through_kubeconfig(kubeconfig_env: str) -> No
     async with Api(bypass_factory=True) as first, Api(bypass_factory=True) as second:
         assert first is not second
         assert await first.version() == await second.version()
+
+
+async def test_registry_hands_back_the_blocks_exception_unwrapped() -> None:
+    with pytest.raises(KeyError, match="from the block"):
+        async with open_registry():
+            raise KeyError("from the block")
