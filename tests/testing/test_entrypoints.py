@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 import trio
 import trio.testing
 import yaml
@@ -125,3 +126,43 @@ def test_entrypoints_demo_runs_against_the_fake_cluster() -> None:
     assert "(0 left)" in result.stdout
     assert re.search(r"^• deployment shop: 3/3 pods ready on node-\d", result.stdout, re.M)
     assert "scaled to 1: 1 pod left, Running" in result.stdout
+
+
+async def test_entrypoints_open_fake_cluster_hands_back_the_blocks_exception() -> None:
+    # not wrapped in an ExceptionGroup by the server's nursery: pytest.raises works around it
+    with pytest.raises(LookupError, match="from the block"):
+        async with open_fake_cluster():
+            raise LookupError("from the block")
+
+
+def test_entrypoints_demo_looks_at_a_cluster_through_its_kubeconfig(
+    fake_cluster_thread: FakeClusterThread,
+) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kr8s_trio",
+            "demo",
+            "--kubeconfig",
+            str(fake_cluster_thread.kubeconfig_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"connected: {fake_cluster_thread.url} reports Kubernetes v1." in result.stdout
+    assert "you are: fake-admin" in result.stdout
+    assert "namespaces: default, kube-node-lease, kube-public, kube-system" in result.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "kr8s_trio", "demo", "--kubeconfig", "/nonexistent/kubeconfig"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("demo: ConfigError: ")
+    assert "/nonexistent/kubeconfig" in missing.stderr
