@@ -12,7 +12,6 @@ namespace means every namespace.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
@@ -22,11 +21,12 @@ import httpx
 import trio
 
 from kr8s_trio._auth import build_auth
-from kr8s_trio._config import load_client_config
-from kr8s_trio._core._clientconfig import ClientConfig, TokenFileSpec, TokenSpec
+from kr8s_trio._config import KubeconfigSource, load_client_config
+from kr8s_trio._core._clientconfig import ClientConfig, TokenSpec
 from kr8s_trio._core._exceptions import APIError, MethodNotAllowedError, NotFoundError
-from kr8s_trio._core._requests import ALL, api_path, error_status
+from kr8s_trio._core._requests import ALL, api_path, error_status, redact_url, url_repr
 from kr8s_trio._discovery import Discovery
+from kr8s_trio._renewing import _RenewingAuth
 from kr8s_trio._response import Response
 from kr8s_trio._transport import (
     DEFAULT_TIMEOUT,
@@ -42,7 +42,7 @@ from kr8s_trio._transport import (
 __all__ = ["ALL", "Api", "KubeconfigArg"]
 
 #: what ``kubeconfig=`` accepts: a path, or the kubeconfig itself as a dict
-KubeconfigArg = str | os.PathLike[str] | Mapping[str, Any]
+KubeconfigArg = KubeconfigSource
 
 
 async def _raise_for_status(response: httpx.Response) -> NoReturn:
@@ -54,10 +54,15 @@ async def _raise_for_status(response: httpx.Response) -> NoReturn:
     )
 
 
-def _is_watch(params: object) -> bool:
-    if isinstance(params, Mapping):
-        return str(params.get("watch", "")).lower() in ("true", "1")
-    return False
+def _is_watch(params: Any) -> bool:
+    """Whether httpx ``params`` (a mapping, pairs or a query string) ask for a watch."""
+    if params is None:
+        return False
+    try:
+        watch = httpx.QueryParams(params).get("watch", "")
+    except TypeError:
+        return False
+    return str(watch).lower() in ("true", "1")
 
 
 def _as_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
@@ -140,9 +145,9 @@ class Api:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "connected" if self._http else "not connected"
         if self._config is not None:
-            where = f"{self._config.server} context={self._config.context!r}"
+            where = f"{redact_url(self._config.server)} context={self._config.context!r}"
         else:
-            where = f"url={self._url!r} context={self._context!r}"
+            where = f"url={url_repr(self._url)} context={self._context!r}"
         return f"<Api {where} namespace={self.namespace!r} {state}>"
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -167,6 +172,8 @@ class Api:
                     self._auth_ready = True
                 if self._config.tls_server_name:
                     self._sni = {"sni_hostname": self._config.tls_server_name}
+                if self._closed:  # closed while the configuration was loading
+                    raise RuntimeError(f"{self!r} is closed; make a new client")
                 self._http = build_http_client(
                     self._config,
                     self._auth,
@@ -360,12 +367,12 @@ class Api:
         return username if isinstance(username, str) else None
 
     def _bearer_token(self) -> str | None:
+        """The bearer token requests carry now: a static one, or the one a renewing flow (token
+        file, exec plugin, OIDC) last obtained."""
+        if isinstance(self._auth, _RenewingAuth):
+            return self._auth.current_token()
         auth = self._config.auth if self._config is not None else None
-        if isinstance(auth, TokenSpec):
-            return auth.token
-        if isinstance(auth, TokenFileSpec):
-            return auth.initial
-        return None
+        return auth.token if isinstance(auth, TokenSpec) else None
 
     # -- discovery ------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ instance: the first builds it (reads the kubeconfig, sets up auth), the others w
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from collections.abc import AsyncIterator, Hashable, Mapping
@@ -23,7 +24,9 @@ from typing import Any
 
 import trio
 
-from kr8s_trio._api import Api, KubeconfigArg
+from kr8s_trio._api import Api, KubeconfigArg, _as_timeout
+from kr8s_trio._core._exceptions import ConfigError
+from kr8s_trio._core._kubecontext import normalize_server
 
 __all__ = [
     "Registry",
@@ -44,14 +47,20 @@ _NO_ARGS: _Key = (None, None, None, None, None)
 
 
 def _normalise_path(value: object) -> Hashable:
-    """A path as an absolute path (``~`` expanded); a kubeconfig dict as canonical JSON."""
+    """A path as the config layer will read it (absolute, ``~`` expanded, normalised: string
+    work, no file is touched); a kubeconfig dict as canonical JSON."""
     if isinstance(value, str | os.PathLike):
-        path = os.fspath(value)
-        if path.startswith("~"):
-            path = os.path.expanduser(path)
-        # (no normpath: a cached lookup must stay cheap, and an absolute path is kept as given)
-        return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+        return os.path.abspath(os.path.expanduser(os.fspath(value)))
     return _normalise(value)
+
+
+def _normalise_url(url: str) -> str:
+    """``url`` as the client will use it (``https://`` added, no trailing slash); a URL that
+    does not parse is kept as given (the client's construction reports it)."""
+    try:
+        return normalize_server(url, where="url")
+    except ConfigError:
+        return url
 
 
 def _normalise(value: object) -> Hashable:
@@ -62,6 +71,26 @@ def _normalise(value: object) -> Hashable:
     except TypeError:
         return repr(value)
     return value
+
+
+#: `Api`'s options and their defaults: an option passed with its default value makes no
+#: different client
+_OPTION_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(Api.__init__).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY and not name.startswith("_")
+}
+
+
+def _options_key(options: Mapping[str, Any]) -> _Key:
+    key: list[tuple[str, Hashable]] = []
+    for name, value in sorted(options.items()):
+        if name == "timeout":
+            value = _as_timeout(value)
+        if name in _OPTION_DEFAULTS and value == _OPTION_DEFAULTS[name]:
+            continue
+        key.append((name, _normalise(value)))
+    return tuple(key)
 
 
 class Registry:
@@ -101,14 +130,14 @@ class Registry:
     async def _get(self, args: _Args, options: dict[str, Any]) -> Api:
         url, kubeconfig, serviceaccount, namespace, context = args
         key: _Key = (
-            url.rstrip("/") if url else None,
+            _normalise_url(url) if url else None,
             _normalise_path(kubeconfig),
             _normalise_path(serviceaccount),
             namespace,
             context,
         )
         if options:
-            key += tuple((k, _normalise(v)) for k, v in sorted(options.items()))
+            key += _options_key(options)
         while True:
             if self._closed:
                 raise RuntimeError(f"{self!r} is closed")
@@ -175,15 +204,17 @@ async def open_registry() -> AsyncIterator[Registry]:
     """
     registry = Registry()
     try:
-        async with trio.open_nursery() as nursery:
-            registry._nursery = nursery
-            token = _current.set(registry)
-            try:
-                yield registry
-            finally:
-                _current.reset(token)
-                await registry.aclose()
-                nursery.cancel_scope.cancel()
+        try:
+            async with trio.open_nursery() as nursery:
+                registry._nursery = nursery
+                token = _current.set(registry)
+                try:
+                    yield registry
+                finally:
+                    _current.reset(token)
+                    nursery.cancel_scope.cancel()  # the tasks first, while their clients work
+        finally:
+            await registry.aclose()
     except BaseExceptionGroup as group:
         if len(group.exceptions) == 1:  # the block's own exception: hand it back unwrapped
             raise group.exceptions[0] from None

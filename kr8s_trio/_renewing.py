@@ -43,6 +43,14 @@ class _RenewingAuth(httpx.Auth):
         self._attempts = 0
         self._last_error: str | None = None
 
+    def current_token(self) -> str | None:
+        """The bearer token the flow sends now (None before its first request, or when it
+        authenticates otherwise)."""
+        header = self._header
+        if header is None or not header.startswith("Bearer "):
+            return None
+        return header.removeprefix("Bearer ")
+
     def _fresh(self) -> bool:
         raise NotImplementedError
 

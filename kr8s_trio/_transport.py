@@ -55,6 +55,7 @@ import trio
 from kr8s_trio._connections import close_sockets_on_cancel
 from kr8s_trio._core._clientconfig import ClientConfig
 from kr8s_trio._core._exceptions import APITimeoutError, TransportError
+from kr8s_trio._core._requests import redact_url
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -118,7 +119,7 @@ def _describe(exc: httpx.RequestError) -> str:
         cause = cause.__cause__ or cause.__context__
     try:
         request = exc.request
-        where = f" ({request.method} {request.url})"
+        where = f" ({request.method} {redact_url(str(request.url))})"
     except RuntimeError:  # no request attached
         where = ""
     return f"{type(exc).__name__}: {reason or 'failed'}{where}"
@@ -209,9 +210,6 @@ class RetryPolicy:
         if retry_after is not None:
             return retry_after
         return random.uniform(0.0, min(self.max_delay, self.base_delay * 2.0**retry))
-
-
-NO_RETRIES: Final = RetryPolicy(max_attempts=1)
 
 
 class TokenBucket:

@@ -18,6 +18,8 @@ from typing import TypeAlias
 
 import attrs
 
+from kr8s_trio._core._requests import url_repr
+
 __all__ = [
     "AuthSpec",
     "BasicAuthSpec",
@@ -66,7 +68,8 @@ class ExecSpec:
 
     command: str
     api_version: str
-    args: tuple[str, ...] = ()
+    #: may carry secrets (``--oidc-client-secret=...``): kept out of the repr
+    args: tuple[str, ...] = attrs.field(default=(), repr=False)
     #: extra environment for the plugin (``env: [{name, value}]``), added to ours
     env: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     install_hint: str | None = None
@@ -117,12 +120,12 @@ class ClientConfig:
             for error messages.
     """
 
-    server: str
+    server: str = attrs.field(repr=url_repr)
     namespace: str = "default"
     ssl_context: ssl.SSLContext | None = attrs.field(default=None, repr=False, eq=False)
     auth: AuthSpec = NoAuthSpec()
     tls_server_name: str | None = None
-    proxy_url: str | None = None
+    proxy_url: str | None = attrs.field(default=None, repr=url_repr)
     disable_compression: bool = False
     impersonate: tuple[tuple[str, str], ...] = ()
     certificate_user: str | None = None

@@ -27,6 +27,7 @@ import attrs
 
 from kr8s_trio._core._convert import KEY, kebab_keys, structure
 from kr8s_trio._core._exceptions import ConfigError
+from kr8s_trio._core._requests import url_repr
 
 __all__ = [
     "AuthProvider",
@@ -70,12 +71,12 @@ class NamedExtension:
 @kebab_keys
 @attrs.frozen
 class Cluster:
-    server: str | None = None
+    server: str | None = attrs.field(default=None, repr=url_repr)
     certificate_authority: str | None = None
     certificate_authority_data: str | None = attrs.field(default=None, repr=False)
     insecure_skip_tls_verify: bool = False
     tls_server_name: str | None = None
-    proxy_url: str | None = None
+    proxy_url: str | None = attrs.field(default=None, repr=url_repr)
     disable_compression: bool = False
     extensions: tuple[NamedExtension, ...] = ()
 
@@ -92,7 +93,8 @@ class ExecConfig:
 
     command: str
     api_version: ExecAPIVersion
-    args: tuple[str, ...] = ()
+    #: may carry secrets (``--oidc-client-secret=...``): kept out of the repr
+    args: tuple[str, ...] = attrs.field(default=(), repr=False)
     env: tuple[ExecEnvVar, ...] = ()
     install_hint: str | None = None
     provide_cluster_info: bool = False

@@ -40,6 +40,7 @@ from kr8s_trio._core._kubeconfig import (
     OIDCConfig,
     User,
 )
+from kr8s_trio._core._requests import url_repr
 
 __all__ = [
     "ResolvedConfig",
@@ -61,7 +62,7 @@ class ResolvedConfig:
     be read by the I/O layer; the matching ``*_pem`` fields hold inline data, already decoded.
     """
 
-    server: str
+    server: str = attrs.field(repr=url_repr)
     context: str = ""
     #: the context's namespace (None: not set)
     namespace: str | None = None
@@ -69,7 +70,7 @@ class ResolvedConfig:
     ca_path: str | None = None
     insecure_skip_tls_verify: bool = False
     tls_server_name: str | None = None
-    proxy_url: str | None = None
+    proxy_url: str | None = attrs.field(default=None, repr=url_repr)
     disable_compression: bool = False
     client_cert_pem: bytes | None = attrs.field(default=None, repr=False)
     client_cert_path: str | None = None

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 from typing import Final
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["ALL", "api_path", "error_status"]
+__all__ = ["ALL", "api_path", "error_status", "redact_url", "url_repr"]
 
 
 class _AllNamespaces(str):
@@ -96,3 +97,21 @@ def error_status(code: int, reason_phrase: str, body: bytes) -> dict[str, object
         "reason": _REASONS.get(code, "InternalError" if code >= 500 else ""),
         "code": code,
     }
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the password of its user info masked (``https://user:***@host``), for reprs,
+    logs and error messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def url_repr(url: str | None) -> str:
+    """The repr of an optional URL, its password masked (an attrs field's ``repr=``)."""
+    return repr(url if url is None else redact_url(url))

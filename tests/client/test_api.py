@@ -11,6 +11,7 @@ import base64
 import copy
 import gc
 import json
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,7 +31,14 @@ from kr8s_trio import (
     TooManyRequestsError,
 )
 from kr8s_trio._auth import build_auth
-from kr8s_trio._core._clientconfig import AuthSpec, ClientConfig, NoAuthSpec, TokenSpec
+from kr8s_trio._core._clientconfig import (
+    AuthSpec,
+    ClientConfig,
+    ExecSpec,
+    NoAuthSpec,
+    TokenFileSpec,
+    TokenSpec,
+)
 from kr8s_trio._core._requests import api_path
 from kr8s_trio._discovery import parse_kind
 from kr8s_trio._response import GC_PAUSE_BYTES, gc_paused
@@ -507,3 +515,79 @@ async def test_api_discovery_miss_refreshes_at_most_once_per_interval(
         await trio.sleep(client.discovery.refresh_interval)
         found = await client.lookup_kind("widget")
     assert found == ("widget.example.com/v1", "widgets", True)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- review fixes --------------------------------------------------------------------------------
+
+
+async def test_api_closed_while_its_configuration_loads_stays_closed(
+    cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loading, release = trio.Event(), trio.Event()
+
+    async def slow_load(client: Api) -> ClientConfig:
+        loading.set()
+        await release.wait()
+        return cluster_config(cluster)
+
+    monkeypatch.setattr(Api, "_load_config", slow_load)
+    client = Api(bypass_factory=True)
+    async with trio.open_nursery() as nursery:
+
+        async def use() -> None:
+            with pytest.raises(RuntimeError, match="is closed"):
+                await client.version()
+
+        nursery.start_soon(use)
+        await loading.wait()
+        await client.aclose()
+        release.set()
+    assert client._http is None
+
+
+async def test_api_reprs_and_errors_hide_credentials(cluster: FakeCluster) -> None:
+    server = "https://user:SERVERSECRET@127.0.0.1:9"
+    config = ClientConfig(
+        server=server,
+        proxy_url="http://puser:PROXYSECRET@127.0.0.1:3128",
+        auth=ExecSpec(command="kubelogin", api_version="v1", args=("--secret=ARGSECRET",)),
+    )
+    assert "SECRET" not in repr(config)
+    assert "https://user:***@127.0.0.1:9" in repr(config)
+    bare = ClientConfig(server=server.replace(":9", f":{closed_port()}"))
+    async with make_api(cluster, bare, retry=NO_RETRY) as client:
+        assert "SECRET" not in repr(client)
+        with pytest.raises(kr8s_trio.TransportError) as caught:
+            await client.version()
+    assert "SECRET" not in str(caught.value)
+    assert "user:***@127.0.0.1" in str(caught.value)
+
+
+async def test_api_whoami_uses_the_token_a_token_file_gave(
+    cluster: FakeCluster, tmp_path: Any
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(cluster.add_user("dana") + "\n")
+    config = cluster_config(cluster, auth=TokenFileSpec(str(token_file)))
+    async with make_api(cluster, config) as client:
+        cluster.faults.fail_next(404, resource="selfsubjectreviews")  # an old server
+        assert await client.whoami() == "dana"  # through a TokenReview of the file's token
+
+
+async def test_api_watch_params_in_any_form_stream_without_a_read_timeout(
+    cluster: FakeCluster, autojump_clock: trio.testing.MockClock
+) -> None:
+    async with make_api(cluster, timeout=1) as client:
+        for params in ([("watch", "1")], "watch=true", {"watch": "true"}):
+            with trio.move_on_after(5) as scope:
+                async with client.call_api("GET", url="namespaces", params=params) as r:
+                    async for _ in r.aiter_lines():  # a quiet watch outlives the 1 s read timeout
+                        pass
+            assert scope.cancelled_caught, params

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import trio
 import trio.testing
@@ -326,3 +328,42 @@ async def test_registry_hands_back_the_blocks_exception_unwrapped() -> None:
     with pytest.raises(KeyError, match="from the block"):
         async with open_registry():
             raise KeyError("from the block")
+
+
+async def test_registry_equal_arguments_in_other_spellings_share_a_client(
+    loads: Loads, cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    netloc = cluster.url.removeprefix("https://")
+    async with open_registry() as registry:
+        by_url = await kr8s_trio.api(url=netloc)
+        assert await kr8s_trio.api(url=cluster.url + "/") is by_url
+        by_path = await kr8s_trio.api(kubeconfig="kc")
+        assert await kr8s_trio.api(kubeconfig="./kc") is by_path
+        assert await kr8s_trio.api(kubeconfig=str(tmp_path / "sub" / ".." / "kc")) is by_path
+        # options given with their default values, or spelled otherwise, make no other client
+        assert await kr8s_trio.api(kubeconfig="kc", qps=None, max_connections=100) is by_path
+        timed = await kr8s_trio.api(kubeconfig="kc", timeout=5)
+        assert timed is not by_path
+        assert await kr8s_trio.api(kubeconfig="kc", timeout=httpx.Timeout(5)) is timed
+        assert len(registry.clients) == 3
+
+
+async def test_registry_cancels_its_tasks_before_closing_their_clients(
+    loads: Loads,
+) -> None:
+    # a task of the registry's nursery in the middle of a watch is cancelled, not failed by
+    # its client closing under it
+    async with open_registry() as registry:
+        client = await kr8s_trio.api()
+        watching = trio.Event()
+
+        async def watch() -> None:
+            async with client.call_api("GET", url="namespaces", params={"watch": "1"}) as r:
+                watching.set()
+                async for _ in r.aiter_lines():
+                    pass
+
+        registry.nursery.start_soon(watch)
+        await watching.wait()
+    assert client.closed

@@ -9,7 +9,6 @@ where a timeout is not the point (the clock jumps whenever every task waits, on 
 from __future__ import annotations
 
 import functools
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +16,7 @@ import httpx
 import pytest
 import trio
 import trio.testing
-from test_api import NO_RETRY, cluster_config, configmap, make_api
+from test_api import NO_RETRY, closed_port, cluster_config, configmap, make_api
 
 from kr8s_trio import (
     Api,
@@ -53,14 +52,6 @@ def pool_is_quiet(api: Api) -> bool:
     assert api._http is not None
     pool = api._http._transport._pool  # type: ignore[attr-defined]
     return not pool._requests and all(c.is_idle() or c.is_closed() for c in pool.connections)
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 async def get_json(api: Api, **call: Any) -> Any:
