@@ -26,6 +26,7 @@ import trio
 
 from kr8s_trio._api import Api, KubeconfigArg, _as_timeout
 from kr8s_trio._core._exceptions import ConfigError
+from kr8s_trio._core._groups import unwrap_single_exception
 from kr8s_trio._core._kubecontext import normalize_server
 
 __all__ = [
@@ -203,7 +204,7 @@ async def open_registry() -> AsyncIterator[Registry]:
         Cancelling the block closes the clients (shielded) and the registry's tasks.
     """
     registry = Registry()
-    try:
+    with unwrap_single_exception():
         try:
             async with trio.open_nursery() as nursery:
                 registry._nursery = nursery
@@ -215,10 +216,6 @@ async def open_registry() -> AsyncIterator[Registry]:
                     nursery.cancel_scope.cancel()  # the tasks first, while their clients work
         finally:
             await registry.aclose()
-    except BaseExceptionGroup as group:
-        if len(group.exceptions) == 1:  # the block's own exception: hand it back unwrapped
-            raise group.exceptions[0] from None
-        raise
 
 
 async def _host_default(registry: Registry, started: trio.Event) -> None:

@@ -23,6 +23,7 @@ import httpx
 import trio
 
 from kr8s_trio._core._field_selectors import FieldSelector
+from kr8s_trio._core._groups import unwrap_single_exception
 from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._app import FakeAPIServerApp
 from kr8s_trio.testing._auth import Rule
@@ -434,7 +435,7 @@ async def open_fake_cluster(
     openapi = OpenAPI(state.registry, _crd_schema(state))
     app = FakeAPIServerApp(state, discovery, openapi)
     cluster: FakeCluster | None = None
-    try:
+    with unwrap_single_exception():
         async with trio.open_nursery() as nursery:
             await nursery.start(state.timers.run)
             bound_host, bound_port = await nursery.start(
@@ -454,7 +455,3 @@ async def open_fake_cluster(
             finally:
                 cluster._close()
                 nursery.cancel_scope.cancel()
-    except BaseExceptionGroup as group:
-        if len(group.exceptions) == 1:  # the block's own exception: hand it back unwrapped
-            raise group.exceptions[0] from None
-        raise
