@@ -130,7 +130,8 @@ def _home_kubeconfig() -> str:
     return os.path.join(os.path.expanduser("~"), ".kube", "config")
 
 
-def _absolute(path: str | os.PathLike[str]) -> str:
+def absolute_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as it is read: ``~`` expanded, absolute, normalised (string work only)."""
     return os.path.abspath(os.path.expanduser(os.fspath(path)))
 
 
@@ -140,7 +141,7 @@ async def _read_kubeconfigs(sources: list[KubeconfigSource]) -> MergedKubeconfig
         if isinstance(source, Mapping):
             files.append(parse_kubeconfig(dict(source), source="<dict>"))
             continue
-        path = _absolute(source)
+        path = absolute_path(source)
         data = _load_yaml(await _read_file(path, what="kubeconfig"), path)
         files.append(parse_kubeconfig(data, source=path, base_dir=os.path.dirname(path)))
     return merge_kubeconfigs(files)

@@ -25,6 +25,7 @@ from typing import Any
 import trio
 
 from kr8s_trio._api import Api, KubeconfigArg, _as_timeout
+from kr8s_trio._config import absolute_path
 from kr8s_trio._core._exceptions import ConfigError
 from kr8s_trio._core._groups import unwrap_single_exception
 from kr8s_trio._core._kubecontext import normalize_server
@@ -51,7 +52,7 @@ def _normalise_path(value: object) -> Hashable:
     """A path as the config layer will read it (absolute, ``~`` expanded, normalised: string
     work, no file is touched); a kubeconfig dict as canonical JSON."""
     if isinstance(value, str | os.PathLike):
-        return os.path.abspath(os.path.expanduser(os.fspath(value)))
+        return absolute_path(value)
     return _normalise(value)
 
 
