@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from kr8s_trio.testing._jsonpath import dig
+from kr8s_trio._core._jsonpath import dig
 from kr8s_trio.testing._resources import (
     STANDARD_VERBS,
     ResourceType,

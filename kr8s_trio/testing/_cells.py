@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kr8s_trio._core._jsonpath import dig
 from kr8s_trio.testing._clock import Clock
-from kr8s_trio.testing._jsonpath import dig
 
 __all__ = [
     "Cell",

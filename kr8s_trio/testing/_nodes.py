@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from kr8s_trio.testing._jsonpath import dig
+from kr8s_trio._core._jsonpath import dig
 from kr8s_trio.testing._placement import selects_node, tolerates, untolerated_taints
 
 __all__ = [

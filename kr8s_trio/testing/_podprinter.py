@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from kr8s_trio._core._jsonpath import dig
 from kr8s_trio.testing._cells import (
     Cell,
     Conditions,
@@ -20,7 +21,6 @@ from kr8s_trio.testing._cells import (
     object_name,
 )
 from kr8s_trio.testing._clock import Clock, human_duration, parse_time
-from kr8s_trio.testing._jsonpath import dig
 
 __all__ = ["pod_row"]
 

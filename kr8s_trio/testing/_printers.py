@@ -3,7 +3,7 @@
 A printer is a column list and a row function. The built-in kinds have kube-apiserver's printers
 (``kubectl get deployments`` shows ``READY UP-TO-DATE AVAILABLE AGE``...; the Pod one lives in
 `kr8s_trio.testing._podprinter`), custom resources the CRD's ``additionalPrinterColumns``
-(evaluated with `kr8s_trio.testing._jsonpath`), and everything else ``Name`` / ``Created At``.
+(evaluated with `kr8s_trio._core._jsonpath`), and everything else ``Name`` / ``Created At``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any
 
+from kr8s_trio._core._jsonpath import dig, evaluate_jsonpath, go_string
 from kr8s_trio.testing._cells import (
     Cell,
     Conditions,
@@ -28,7 +29,6 @@ from kr8s_trio.testing._cells import (
 )
 from kr8s_trio.testing._clock import Clock, parse_time
 from kr8s_trio.testing._columns import AGE_DOC, NAME_COLUMN, Column, parse_columns
-from kr8s_trio.testing._jsonpath import dig, evaluate_jsonpath, go_string
 from kr8s_trio.testing._podprinter import pod_row
 from kr8s_trio.testing._resources import PrinterColumn, ResourceType
 

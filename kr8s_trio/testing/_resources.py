@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from kr8s_trio.testing._jsonpath import dig
+from kr8s_trio._core._jsonpath import dig
 from kr8s_trio.testing._status import GroupResource
 
 __all__ = [

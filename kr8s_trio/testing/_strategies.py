@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kr8s_trio._core._exceptions import SelectorError
+from kr8s_trio._core._jsonpath import dig
 from kr8s_trio._core._names import (
     dns_label_errors,
     dns_subdomain_errors,
@@ -21,7 +22,6 @@ from kr8s_trio._core._names import (
 )
 from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._crd import validate_crd
-from kr8s_trio.testing._jsonpath import dig
 from kr8s_trio.testing._status import FieldError
 
 __all__ = ["CRD_FINALIZER", "default_object", "validate_object", "validate_update"]

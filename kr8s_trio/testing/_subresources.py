@@ -14,6 +14,7 @@ import math
 from typing import TYPE_CHECKING, Any, cast
 
 from kr8s_trio._core._exceptions import PatchError, SelectorError
+from kr8s_trio._core._jsonpath import dig_dotted
 from kr8s_trio._core._patch import apply_json_patch, apply_merge_patch
 from kr8s_trio._core._selectors import LabelSelector
 from kr8s_trio.testing._auth import RequestAttributes, UserInfo
@@ -21,7 +22,6 @@ from kr8s_trio.testing._deletion import delete_object
 from kr8s_trio.testing._exec import refuse_without_websocket
 from kr8s_trio.testing._handlers import StreamingResponse, _present, _write_context, decode_body
 from kr8s_trio.testing._http import Request, Response, json_response
-from kr8s_trio.testing._jsonpath import dig_dotted
 from kr8s_trio.testing._logs import pod_log
 from kr8s_trio.testing._patching import APPLY_PATCH, JSON_PATCH, STRATEGIC_PATCH, patch_object
 from kr8s_trio.testing._status import (

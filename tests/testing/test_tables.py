@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from kr8s_trio._core._exceptions import APIError
+from kr8s_trio._core._jsonpath import evaluate_jsonpath
 from kr8s_trio.testing._builtins import builtin_resources
 from kr8s_trio.testing._clock import human_duration
 from kr8s_trio.testing._http import Request
-from kr8s_trio.testing._jsonpath import evaluate_jsonpath
 from kr8s_trio.testing._resources import PrinterColumn, ResourceType
 from kr8s_trio.testing._tables import TableRequest, table_request, table_row_event, to_table
 
