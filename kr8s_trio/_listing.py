@@ -20,7 +20,7 @@ import attrs
 from kr8s_trio._api import Api
 from kr8s_trio._core._exceptions import GoneError, RemoteProtocolError
 
-__all__ = ["DEFAULT_PAGE_SIZE", "ListPage", "list_pages"]
+__all__ = ["DEFAULT_PAGE_SIZE", "ListPage", "ListPager", "list_pages"]
 
 #: items asked for per page (kubectl's ``--chunk-size`` and client-go's pager default)
 DEFAULT_PAGE_SIZE = 500
@@ -130,30 +130,83 @@ async def list_pages(
         the pages already yielded stay valid. The generator holds no connection between pages,
         so breaking out of it early leaves nothing open.
     """
-    if limit < 0:
-        raise ValueError(f"limit must be 0 or more, got {limit}")
-    first: dict[str, str] = {k: v for k, v in (params or {}).items() if k != "continue"}
-    rest = {k: v for k, v in first.items() if k not in _FIRST_PAGE_ONLY}
-    if limit:
-        first["limit"] = rest["limit"] = str(limit)
-    query = first
-    inconsistent = False
-    while True:
-        try:
-            async with api.call_api(
-                "GET", version=version, namespace=namespace, url=plural, params=query
-            ) as r:
-                body = await r.json()
-        except GoneError as exc:
-            token = _fresh_token(exc)
-            if consistent or "continue" not in query or token is None:
-                raise
-            query = {**rest, "continue": token}
-            inconsistent = True
-            continue
-        page = _page(body, inconsistent=inconsistent)
-        # no I/O is pending while the caller holds the page
-        yield page
-        if page.continue_token is None:
-            return
-        query = {**rest, "continue": page.continue_token}
+    pager = ListPager(
+        api,
+        version=version,
+        plural=plural,
+        namespace=namespace,
+        params=params,
+        limit=limit,
+        consistent=consistent,
+    )
+    while (page := await pager.next_page()) is not None:
+        yield page  # no I/O is pending while the caller holds the page
+
+
+class ListPager:
+    """The pages of one LIST, fetched one `next_page` call at a time (the state machine behind
+    `list_pages`, for iterators that are classes rather than async generators: an abandoned
+    pager holds nothing open and needs no finalizer). Arguments as `list_pages`."""
+
+    __slots__ = (
+        "_api",
+        "_consistent",
+        "_inconsistent",
+        "_namespace",
+        "_plural",
+        "_query",
+        "_rest",
+        "_version",
+    )
+
+    def __init__(
+        self,
+        api: Api,
+        *,
+        version: str,
+        plural: str,
+        namespace: str | None,
+        params: Mapping[str, str] | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        consistent: bool = False,
+    ) -> None:
+        if limit < 0:
+            raise ValueError(f"limit must be 0 or more, got {limit}")
+        first: dict[str, str] = {k: v for k, v in (params or {}).items() if k != "continue"}
+        self._rest = {k: v for k, v in first.items() if k not in _FIRST_PAGE_ONLY}
+        if limit:
+            first["limit"] = self._rest["limit"] = str(limit)
+        self._query: dict[str, str] | None = first
+        self._api, self._version, self._plural = api, version, plural
+        self._namespace, self._consistent = namespace, consistent
+        self._inconsistent = False
+
+    async def next_page(self) -> ListPage | None:
+        """The next page, or None after the last one. Raises as `list_pages`.
+
+        Cancellation:
+            Safe: the request in flight is abandoned; calling again asks for the same page.
+        """
+        while self._query is not None:
+            query = self._query
+            try:
+                async with self._api.call_api(
+                    "GET",
+                    version=self._version,
+                    namespace=self._namespace,
+                    url=self._plural,
+                    params=query,
+                ) as r:
+                    body = await r.json()
+            except GoneError as exc:
+                token = _fresh_token(exc)
+                if self._consistent or "continue" not in query or token is None:
+                    raise
+                self._query = {**self._rest, "continue": token}
+                self._inconsistent = True
+                continue
+            page = _page(body, inconsistent=self._inconsistent)
+            token = page.continue_token
+            self._query = None if token is None else {**self._rest, "continue": token}
+            return page
+        return None
