@@ -11,9 +11,10 @@ async with api.call_api("GET", url="pods", namespace=kr8s_trio.ALL) as r:
 
 Clients (`Api`) come from `api`, cached in the current registry (`open_registry`, else one per
 ``trio.run``), or uncached from ``async with Api(bypass_factory=True) as api``. `Api.call_api`
-is the low-level request; `version`, `whoami`, `api_resources` and `api_versions` ask the
-default client. Every error is a `Kr8sError`. The embedded fake API server is in
-`kr8s_trio.testing`.
+is the low-level request; `get`, `watch`, `create` and `apply` are kubectl's verbs over the
+resource objects of `kr8s_trio.objects`; `version`, `whoami`, `api_resources` and
+`api_versions` ask the default client. Every error is a `Kr8sError`. The embedded fake API
+server is in `kr8s_trio.testing`.
 
 The client names are imported on first use (PEP 562), so that ``import kr8s_trio._core`` (the
 sans-IO layer) loads neither trio nor httpx.
@@ -63,6 +64,12 @@ if _typing.TYPE_CHECKING:
     )
     from kr8s_trio._response import Response as Response
     from kr8s_trio._transport import RetryPolicy as RetryPolicy
+    from kr8s_trio._verbs import (
+        apply as apply,
+        create as create,
+        get as get,
+        watch as watch,
+    )
 
 #: the client names, imported from their module on first access
 _LAZY = {
@@ -73,6 +80,7 @@ _LAZY = {
         ("kr8s_trio._registry", "open_registry version whoami"),
         ("kr8s_trio._response", "Response"),
         ("kr8s_trio._transport", "RetryPolicy"),
+        ("kr8s_trio._verbs", "apply create get watch"),
     )
     for name in names.split()
 }
@@ -123,8 +131,12 @@ __all__ = [
     "api",
     "api_resources",
     "api_versions",
+    "apply",
+    "create",
     "current_registry",
+    "get",
     "open_registry",
     "version",
+    "watch",
     "whoami",
 ]
