@@ -144,6 +144,7 @@ async def tour(cluster: Any) -> None:
         )
 
         await living(http, ns)
+        await through_the_client(cluster)
 
         await http.delete(ns)
         gone = await http.get(f"{ns}/pods")
@@ -212,15 +213,40 @@ async def look(kubeconfig: str) -> None:
         _say("you are", str(await api.whoami()))
         resources = await api.api_resources()
         _say("discovery", f"{len(await api.api_versions())} API versions, {len(resources)} kinds")
-        async with api.call_api("GET", url="namespaces") as r:
-            namespaces = [ns["metadata"]["name"] for ns in (await r.json())["items"]]
+        namespaces = [ns.name async for ns in kr8s_trio.get("namespaces", api=api)]
         _say("namespaces", ", ".join(namespaces[:8]) + (" ..." if len(namespaces) > 8 else ""))
-        async with api.call_api(
-            "GET", url="pods", namespace=kr8s_trio.ALL, params={"limit": "500"}
-        ) as r:
-            page = await r.json()
-        more = " (and more)" if page["metadata"].get("continue") else ""
-        _say("pods", f"{len(page['items'])} in all namespaces{more}")
+        phases: dict[str, int] = {}
+        async for pod in kr8s_trio.get("pods", namespace=kr8s_trio.ALL, raw=True, api=api):
+            phase = pod.get("status", {}).get("phase", "?")
+            phases[phase] = phases.get(phase, 0) + 1
+        summary = ", ".join(f"{n} {phase}" for phase, n in sorted(phases.items()))
+        _say("pods in all namespaces", summary or "none")
+
+
+async def through_the_client(cluster: Any) -> None:
+    """The same cluster through kr8s_trio's objects and verbs."""
+    import kr8s_trio
+    from kr8s_trio.objects import ConfigMap, Deployment
+
+    async with kr8s_trio.open_registry():
+        api = await kr8s_trio.api(kubeconfig=str(cluster.kubeconfig_path))
+        deploy = await Deployment.get("shop", namespace="demo", api=api)
+        await deploy.scale(2)
+        await deploy.wait("condition=Available")
+        ready = [pod.name for pod in await deploy.ready_pods()]
+        _say("client: Deployment.scale(2)", f"{len(ready)} ready pods: {', '.join(ready)}")
+        settings = await ConfigMap.get("settings", namespace="demo", api=api)
+        await settings.label("team=shop")
+        await deploy.adopt(settings)
+        owners = [ref["name"] for ref in settings.metadata.ownerReferences]
+        _say("client: label and adopt", f"{dict(settings.labels)} owned by {owners}")
+        names = [
+            pod.name
+            async for pod in kr8s_trio.get(
+                "po", namespace=kr8s_trio.ALL, label_selector={"app": "shop"}, api=api
+            )
+        ]
+        _say("client: get('po', ALL, app=shop)", ", ".join(names))
 
 
 def main(args: argparse.Namespace) -> int:
