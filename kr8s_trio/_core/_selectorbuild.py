@@ -197,7 +197,7 @@ def parse_label_edits(
                     f"label edit {item!r}: expected 'key=value' to set or 'key-' to remove"
                 )
     if not edits:
-        raise SelectorError(f"no {field} edits given")
+        raise SelectorError(f"no {field.removesuffix('s')} edits given")
     _validate_edits(edits, field)
     return edits
 

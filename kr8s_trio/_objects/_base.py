@@ -257,7 +257,8 @@ class APIObject(ObjectData):
             force: with ``"apply"``, take over fields other managers own.
 
         Raises:
-            ValueError: an unknown ``type``, or ``"strategic"`` on a custom resource.
+            ValueError: an unknown ``type``, ``"strategic"`` on a custom resource, or ``force``
+                without ``"apply"``.
             ConflictError: an apply conflict, or a stale ``resourceVersion`` in the patch.
 
         Cancellation:
@@ -271,6 +272,8 @@ class APIObject(ObjectData):
                 f"{self.kind} is a custom resource: strategic merge patches work only on "
                 "built-in kinds (use a merge, JSON or apply patch)"
             )
+        if force and kind != "apply":
+            raise ValueError(f"force=True applies to type='apply' patches only, not {kind!r}")
         params: dict[str, str] = {}
         if kind == "apply" or field_manager is not None:
             params["fieldManager"] = field_manager or FIELD_MANAGER

@@ -301,6 +301,8 @@ async def get_one(
     """See `APIObject.get`."""
     if name is None and not label_selector and not field_selector:
         raise ValueError(f"{cls.kind}.get: give a name or a label or field selector")
+    if name is not None and namespace is ALL and cls.namespaced:
+        raise ValueError(f"{cls.kind}.get({name!r}): a name needs a namespace, not ALL")
     if api is None:
         api = await _default_api()
     deadline = trio.current_time() + max(timeout, 0)

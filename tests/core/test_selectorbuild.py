@@ -340,8 +340,8 @@ def test_parse_label_edits_annotations() -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        ([], "no labels edits"),
-        ({}, "no labels edits"),
+        ([], "no label edits"),
+        ({}, "no label edits"),
         (["a"], "'a'"),
         (["a=b", "a-"], "conflicting"),
         (["a=b", "a=c"], "conflicting"),
