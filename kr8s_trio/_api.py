@@ -12,7 +12,7 @@ namespace means every namespace.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, NoReturn, Self
@@ -416,3 +416,45 @@ class Api:
             As `api_resources`.
         """
         return await self.discovery.lookup_kind(kind)
+
+    # -- kubectl's verbs, through this client (kr8s's Api.get / Api.watch / Api.create) ---------
+
+    def get(self, kind: Any, *names: str, **kwargs: Any) -> AsyncIterator[Any]:
+        """`kr8s_trio.get` through this client.
+
+        Cancellation:
+            As `kr8s_trio.get`.
+        """
+        from kr8s_trio._verbs import get
+
+        return get(kind, *names, api=self, **kwargs)
+
+    def watch(self, kind: Any, **kwargs: Any) -> AsyncIterator[tuple[str, Any]]:
+        """`kr8s_trio.watch` through this client.
+
+        Cancellation:
+            As `kr8s_trio.watch`.
+        """
+        from kr8s_trio._verbs import watch
+
+        return watch(kind, api=self, **kwargs)
+
+    async def create(self, resources: Iterable[Any]) -> list[Any]:
+        """`kr8s_trio.create` through this client (for objects with no client of their own).
+
+        Cancellation:
+            Some objects may have been created.
+        """
+        from kr8s_trio._verbs import create
+
+        return await create(resources, api=self)
+
+    async def apply(self, resources: Iterable[Any], **kwargs: Any) -> list[Any]:
+        """`kr8s_trio.apply` through this client.
+
+        Cancellation:
+            Some objects may have been applied.
+        """
+        from kr8s_trio._verbs import apply
+
+        return await apply(resources, api=self, **kwargs)

@@ -7,12 +7,11 @@ with what the server answers, and raises the typed `APIError` for an error Statu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
-from kr8s_trio._core._exceptions import ConflictError, NotFoundError
-from kr8s_trio._core._selectorbuild import merge_patch_for, parse_label_edits
-from kr8s_trio._objects._data import ObjectData
+from kr8s_trio._core._exceptions import NotFoundError
+from kr8s_trio._objects._metadata import MetadataVerbs
 from kr8s_trio._objects._resolve import ensure_discovered
 from kr8s_trio._registry import api as _default_api
 
@@ -32,11 +31,9 @@ _CONTENT_TYPES: dict[str, str] = {
 
 #: field manager for `APIObject.apply` (server-side apply) unless one is given
 FIELD_MANAGER = "kr8s_trio"
-#: how often an ownerReferences edit is retried after losing a race (409 Conflict)
-_OWNER_RETRIES = 5
 
 
-class APIObject(ObjectData):
+class APIObject(MetadataVerbs):
     """A Kubernetes object: the raw dict (``raw``) with views and verbs.
 
     ``pod.metadata.name``, ``pod.spec.containers[0].image`` read through lazy views of the raw
@@ -315,83 +312,6 @@ class APIObject(ObjectData):
         """
         await self.patch(self.raw_template, type="apply", field_manager=field_manager, force=force)
 
-    # -- labels, annotations, owners --------------------------------------------------------
-
-    async def label(self, *labels: Mapping[str, str | None] | str, **kwargs: str) -> None:
-        """Set or remove labels: ``label({"app": "web"})``, ``label(app="web")``,
-        ``label("app=web", "tier-")`` (kubectl's syntax: ``key-`` removes).
-
-        Raises:
-            SelectorError (a ValueError): no labels, or an invalid key or value.
-
-        Cancellation:
-            The labels may or may not have been changed.
-        """
-        await self.patch(merge_patch_for(_edits(labels, kwargs, "labels"), "labels"))
-
-    async def remove_label(self, *keys: str) -> None:
-        """Remove labels by key (missing keys are ignored).
-
-        Cancellation:
-            The labels may or may not have been removed.
-        """
-        await self.patch(merge_patch_for(_edits([dict.fromkeys(keys)], {}, "labels"), "labels"))
-
-    async def annotate(
-        self,
-        annotations: Mapping[str, str | None] | str | Iterable[str] | None = None,
-        **kwargs: str,
-    ) -> None:
-        """Set or remove annotations: a dict, keyword arguments, or kubectl's ``"key=value"`` /
-        ``"key-"`` strings (kr8s has no removal syntax).
-
-        Raises:
-            SelectorError (a ValueError): no annotations, or an invalid key.
-
-        Cancellation:
-            The annotations may or may not have been changed.
-        """
-        items: list[Mapping[str, str | None] | str] = []
-        if isinstance(annotations, Mapping | str):
-            items.append(annotations)
-        elif annotations is not None:
-            items.extend(annotations)
-        await self.patch(merge_patch_for(_edits(items, kwargs, "annotations"), "annotations"))
-
-    async def set_owner(self, owner: APIObject, *, controller: bool = True) -> None:
-        """Add ``owner`` to ``metadata.ownerReferences`` (kept: kr8s replaces the whole list),
-        so that the garbage collector deletes this object with its owner.
-
-        Raises:
-            ValueError: ``owner`` has no uid (create or refresh it first), or another
-                controller already owns this object.
-
-        Cancellation:
-            The reference may or may not have been added.
-        """
-        from kr8s_trio._core._objectedits import owner_reference, owner_references_patch
-
-        ref = owner_reference(owner.raw, controller=controller)
-        if not self._raw.get("metadata", {}).get("resourceVersion"):
-            await self.refresh()  # never fetched: start from the server's references
-        for attempt in range(_OWNER_RETRIES):
-            try:
-                await self.patch(owner_references_patch(self._raw, ref))
-            except ConflictError:
-                if attempt == _OWNER_RETRIES - 1:
-                    raise
-                await self.refresh()
-            else:
-                return
-
-    async def adopt(self, child: APIObject) -> None:
-        """Make this object an owner of ``child`` (``child.set_owner(self)``).
-
-        Cancellation:
-            As `set_owner`.
-        """
-        await child.set_owner(self)
-
     # -- watching and waiting ---------------------------------------------------------------
 
     def watch(self) -> AsyncIterator[tuple[str, Self]]:
@@ -466,25 +386,3 @@ class APIObject(ObjectData):
     def gen(cls, *args: Any, **kwargs: Any) -> Self:
         """Build an object of this kind from arguments (only `Pod.gen` exists)."""
         raise NotImplementedError(f"{cls.kind or cls.__name__}.gen is not implemented")
-
-
-def _edits(
-    items: Iterable[Mapping[str, str | None] | str],
-    kwargs: Mapping[str, str],
-    field: Literal["labels", "annotations"],
-) -> dict[str, str | None]:
-    """One edit dict from dicts, ``key=value`` / ``key-`` strings and keyword arguments."""
-    edits: dict[str, str | None] = {}
-    strings: list[str] = []
-    for item in items:
-        if isinstance(item, str):
-            strings.append(item)
-        else:
-            edits.update(parse_label_edits(dict(item), field=field))
-    if strings:
-        edits.update(parse_label_edits(strings, field=field))
-    if kwargs:
-        edits.update(parse_label_edits(dict(kwargs), field=field))
-    if not edits:
-        parse_label_edits([], field=field)  # raises the "no edits" error
-    return edits

@@ -13,6 +13,7 @@ which leaves its objects unhashable).
 from __future__ import annotations
 
 import copy
+import importlib
 from collections.abc import KeysView, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -319,6 +320,44 @@ class ObjectData:
         """The object as YAML (keys in the server's order)."""
         return yaml.safe_dump(self._raw, sort_keys=False)
 
+    def pprint(self, use_rich: bool = True, theme: str = "ansi_dark") -> None:
+        """Print the object as YAML (highlighted with rich when it is installed)."""
+        text = self.to_yaml()
+        if use_rich:
+            try:
+                console = importlib.import_module("rich.console")
+                syntax = importlib.import_module("rich.syntax")
+            except ImportError:
+                pass
+            else:
+                console.Console().print(syntax.Syntax(text, "yaml", theme=theme))
+                return
+        print(text, end="")
+
+    def to_lightkube(self) -> Any:
+        """The object as a lightkube resource (``lightkube.codecs.from_dict``).
+
+        Raises:
+            ImportError: lightkube is not installed.
+        """
+        codecs = _optional("lightkube.codecs", "to_lightkube", "lightkube")
+        return codecs.from_dict(self.to_dict())
+
+    def to_pykube(self, api: Any) -> Any:
+        """The object as a pykube-ng object of pykube's class for the kind (a new class for
+        kinds pykube does not have), bound to ``api`` (a ``pykube.HTTPClient``).
+
+        Raises:
+            ImportError: pykube-ng is not installed.
+        """
+        objects = _optional("pykube.objects", "to_pykube", "pykube-ng")
+        cls = getattr(objects, self.kind, None)
+        if cls is None:
+            base = objects.NamespacedAPIObject if self.namespaced else objects.APIObject
+            attrs = {"version": self.version, "endpoint": self.endpoint, "kind": self.kind}
+            cls = type(self.kind, (base,), attrs)
+        return cls(api, self.to_dict())
+
     @property
     def raw_template(self) -> JSONObject:
         """What `create` sends: a copy of `raw` without the fields the server sets
@@ -330,6 +369,13 @@ class ObjectData:
         }
         template["metadata"] = metadata
         return template
+
+
+def _optional(module: str, method: str, package: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(f"{method}() needs {package}: pip install {package}") from exc
 
 
 #: metadata fields the server owns; templates for create and apply leave them out

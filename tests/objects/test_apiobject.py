@@ -4,6 +4,8 @@ conversions; plus ``await Obj(...)`` binding the default client of the fake clus
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -21,6 +23,7 @@ from kr8s_trio.objects import (
     Node,
     Pod,
     Secret,
+    new_class,
 )
 
 
@@ -373,3 +376,59 @@ async def test_await_keeps_explicit_client(api: Api, cluster: Any) -> None:
 
 def test_apiobject_subclass_is_apiobject() -> None:
     assert isinstance(Pod("x"), APIObject)
+
+
+# -- conversions to other clients' objects and printing ------------------------------------------
+
+
+def test_pprint_prints_the_yaml(capsys: pytest.CaptureFixture[str]) -> None:
+    Pod(pod_dict()).pprint(use_rich=False)
+    assert yaml.safe_load(capsys.readouterr().out)["metadata"]["name"] == "web"
+
+
+def test_to_lightkube_and_to_pykube_say_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "lightkube.codecs", None)
+    monkeypatch.setitem(sys.modules, "pykube.objects", None)
+    with pytest.raises(ImportError, match="pip install lightkube"):
+        Pod(pod_dict()).to_lightkube()
+    with pytest.raises(ImportError, match="pip install pykube-ng"):
+        Pod(pod_dict()).to_pykube(object())
+
+
+def test_to_lightkube_converts_a_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    codecs = types.ModuleType("lightkube.codecs")
+    codecs.from_dict = lambda d: ("lightkube", d)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "lightkube.codecs", codecs)
+    raw = pod_dict()
+    tag, converted = Pod(raw).to_lightkube()
+    assert tag == "lightkube"
+    assert converted == raw
+    assert converted is not raw
+
+
+def test_to_pykube_uses_pykube_class_or_makes_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    class FakeAPIObject:
+        def __init__(self, api: object, obj: dict[str, Any]) -> None:
+            self.api, self.obj = api, obj
+
+    class FakeNamespaced(FakeAPIObject):
+        pass
+
+    class FakePod(FakeNamespaced):
+        pass
+
+    objects = types.ModuleType("pykube.objects")
+    objects.APIObject = FakeAPIObject  # type: ignore[attr-defined]
+    objects.NamespacedAPIObject = FakeNamespaced  # type: ignore[attr-defined]
+    objects.Pod = FakePod  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pykube.objects", objects)
+    client = object()
+    pod = Pod(pod_dict()).to_pykube(client)
+    assert type(pod) is FakePod
+    assert pod.api is client
+    assert pod.obj["metadata"]["name"] == "web"
+    widget_cls = new_class("Widget.convert.example.com/v1", namespaced=False, plural="widgets")
+    widget = widget_cls({"metadata": {"name": "w"}}).to_pykube(client)
+    assert isinstance(widget, FakeAPIObject)
+    assert not isinstance(widget, FakeNamespaced)
+    assert (type(widget).endpoint, type(widget).version) == ("widgets", "convert.example.com/v1")

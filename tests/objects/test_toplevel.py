@@ -790,3 +790,27 @@ async def test_watch_custom_resource_resolved_from_discovery(
         event, obj = await anext(events)
         assert (event, obj.name) == ("ADDED", "two")
     assert all(r.namespace is None for r in cluster.requests.filter(resource=plural))
+
+
+async def test_api_methods_are_the_verbs_through_that_client(cluster: FakeCluster) -> None:
+    """kr8s's ``Api.get`` / ``Api.watch`` / ``Api.create``: the verbs bound to one client
+    (here one whose default namespace is not the registry's)."""
+    cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}})
+    async with Api(
+        kubeconfig=str(cluster.kubeconfig_path), namespace="team", bypass_factory=True
+    ) as api:
+        created = await api.create([ConfigMap({"metadata": {"name": "a"}, "data": {}})])
+        assert created[0].namespace == "team"
+        assert created[0].api is api
+        assert [cm.name async for cm in api.get("cm")] == ["a"]
+        applied = await api.apply([ConfigMap({"metadata": {"name": "b"}, "data": {"k": "v"}})])
+        assert applied[0].raw["metadata"]["managedFields"][0]["manager"] == "kr8s_trio"
+        seen = set()
+        watch = api.watch("configmaps")
+        async for event, obj in watch:
+            assert event == "ADDED"
+            seen.add(obj.name)
+            if len(seen) == 2:
+                break
+        await watch.aclose()  # type: ignore[attr-defined]
+        assert seen == {"a", "b"}
