@@ -272,6 +272,30 @@ def test_gc_paused_is_reentrant_and_keeps_a_disabled_gc_disabled() -> None:
         gc.enable()
 
 
+def test_gc_paused_promotes_what_was_decoded_to_the_oldest_generation() -> None:
+    """The survivors of a paused decode skip the young collections (which would traverse all of
+    them again right after the pause) and go straight to the oldest generation."""
+    with gc_paused():
+        decoded = json.loads('{"items": [{"a": [1]}, {"b": [2]}]}')
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert id(decoded) in oldest
+    assert id(decoded["items"][1]["b"]) in oldest
+    young = {id(o) for g in (0, 1) for o in gc.get_objects(generation=g)}
+    assert id(decoded) not in young
+
+
+def test_gc_paused_leaves_the_applications_frozen_objects_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with gc_paused():
+            json.loads("[[1], [2]]")
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 async def test_call_api_uses_http2(api: Api) -> None:
     async with api.call_api("GET", base="/version", version="") as r:
         assert r.http_version == "HTTP/2"
