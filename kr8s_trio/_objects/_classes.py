@@ -12,6 +12,7 @@ plural or short name, case-insensitive, optionally qualified by group and versio
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from kr8s_trio._discovery import parse_kind
@@ -23,11 +24,30 @@ if TYPE_CHECKING:
 __all__ = ["get_class", "guess_plural", "new_class", "register"]
 
 _REGISTRY: list[type[ObjectData]] = []
+#: how many of the registry's first classes are our built-in kinds
+_builtins = 0
+_builtins_loaded = False
+
+
+def _load_builtin_kinds() -> None:
+    """Define the built-in kinds (once), however kinds are first looked up: ``kr8s_trio.get``
+    must find `Pod` even when nobody imported ``kr8s_trio.objects``."""
+    global _builtins_loaded
+    if not _builtins_loaded:
+        _builtins_loaded = True
+        importlib.import_module("kr8s_trio.objects")
 
 
 def register(cls: type[ObjectData]) -> None:
-    """Called by ``ObjectData.__init_subclass__`` for every class that names a kind."""
-    _REGISTRY.append(cls)
+    """Called by ``ObjectData.__init_subclass__`` for every class that names a kind. Our
+    built-in kinds go before every other class, whenever they are loaded, so that a user's class
+    defined earlier still wins."""
+    global _builtins
+    if cls.__module__.startswith("kr8s_trio._objects.") and cls.builtin:
+        _REGISTRY.insert(_builtins, cls)
+        _builtins += 1
+    else:
+        _REGISTRY.append(cls)
 
 
 def _names(cls: type[ObjectData]) -> set[str]:
@@ -50,6 +70,7 @@ def get_class(kind: str, version: str | None = None, **_ignored: Any) -> type[AP
     Raises:
         KeyError: no class is defined for that kind (`new_class` makes one).
     """
+    _load_builtin_kinds()
     name, group, kind_version = parse_kind(kind)
     if version:
         v_group, _, v_version = version.rpartition("/")

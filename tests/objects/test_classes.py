@@ -3,8 +3,12 @@ discovery of plural and scope, `guess_plural`; custom resources end to end in th
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import aclosing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -347,3 +351,29 @@ async def test_new_class_for_unserved_kind_keeps_guesses_and_gets_404(
     assert (sprocket.plural, sprocket.namespaced) == ("sprocketry", False)
     assert cluster.get("sprocketry.example.com", "s", namespace=None)["metadata"]["uid"]
     assert get_class("sprocketry") is sprocket
+
+
+def test_get_finds_builtin_kinds_without_importing_objects(tmp_path: Path) -> None:
+    """``kr8s_trio.get("pods")`` must yield our `Pod` (with its helpers) even when the program
+    never imported ``kr8s_trio.objects`` (a fresh interpreter: the classes register on
+    definition). A class a user defined before the built-ins were loaded still wins."""
+    code = textwrap.dedent(
+        """
+        import kr8s_trio
+        from kr8s_trio._objects._base import APIObject
+        from kr8s_trio._objects._classes import get_class
+
+        class MyLease(APIObject):
+            version = "coordination.k8s.io/v1"
+            kind = "Lease"
+            namespaced = True
+
+        assert get_class("pods").__module__ == "kr8s_trio._objects._core_v1", get_class("pods")
+        assert hasattr(get_class("po"), "ready")
+        assert get_class("leases") is MyLease
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
