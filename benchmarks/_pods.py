@@ -384,3 +384,13 @@ def pod_object(
     ]
     pod["status"] = status
     return pod
+
+
+def create_replicasets(cluster: Any, seed: int) -> dict[str, str]:
+    """Create, in a fake cluster, the ReplicaSets the seeded pods belong to: their uids by app."""
+    return {
+        app: cluster.create(replicaset_manifest(seed, app), manager="kube-controller-manager")[
+            "metadata"
+        ]["uid"]
+        for app, _, _ in APPS
+    }

@@ -76,7 +76,7 @@ from _common import (
     spread,
     wait_until,
 )
-from _pods import APPS, pod_object, replicaset_manifest
+from _pods import APPS, create_replicasets, pod_object
 
 START = datetime.datetime(2026, 11, 21, 9, 0, 0, tzinfo=datetime.UTC)
 CREATED = "2026-11-21T09:00:00Z"
@@ -525,12 +525,7 @@ async def fake_role(args: argparse.Namespace, tmp: Path) -> JSONObject:
     async with open_fake_cluster(config) as cluster:
         t0 = now()
         state = cluster.state
-        uids = {
-            app: cluster.create(
-                replicaset_manifest(args.seed, app), manager="kube-controller-manager"
-            )["metadata"]["uid"]
-            for app, _, _ in APPS
-        }
+        uids = create_replicasets(cluster, args.seed)
         pods = state.resource("pods").storage_key
         for i in range(args.pods):
             obj = pod_object(args.seed, i, uids[APPS[i % len(APPS)][0]], "default", CREATED)
