@@ -307,7 +307,11 @@ class ServiceAccount(_Core):
 async def pods_selected_by(obj: APIObject, selector: Mapping[str, Any] | None) -> list[Pod]:
     """The pods in ``obj``'s namespace that a label selector (``matchLabels`` and
     ``matchExpressions``, or a Service's plain ``{key: value}``) selects; none for an empty or
-    missing selector (the API server's rule for Services)."""
+    missing selector (the API server's rule for Services).
+
+    Cancellation:
+        Safe.
+    """
     from kr8s_trio._objects._query import iter_objects
 
     if not selector:
