@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 import trio.testing
+from test_api import make_api
 
 from kr8s_trio import ALL, Api, GoneError
 from kr8s_trio._listing import ListPage, list_pages
 from kr8s_trio.testing import FakeCluster, open_fake_cluster
-from tests.client.test_api import make_api
 
 
 @pytest.fixture

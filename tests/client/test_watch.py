@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from test_api import make_api
 
 from kr8s_trio import Api, ForbiddenError, NotFoundError, RetryPolicy
 from kr8s_trio._core._backoff import Backoff
 from kr8s_trio._core._watchdecode import WatchEvent
 from kr8s_trio._watch import WATCH_TIMEOUT_RANGE, watch_events
 from kr8s_trio.testing import FakeCluster, open_fake_cluster
-from tests.client.test_api import make_api
 
 NO_RETRY = RetryPolicy(max_attempts=1)
 
