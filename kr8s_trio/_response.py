@@ -40,8 +40,9 @@ class _GCPause:
     promotes the survivors to the oldest generation (``gc.freeze(); gc.unfreeze()``), where only
     full collections look at them: measured on that list, 1.65 s with the collector on, 1.43 s
     paused, 0.47 s paused and promoted (benchmarks/bench_objects.py). The cost: young garbage
-    cycles of the moment wait for the next full collection. Skipped when the application froze
-    objects itself (``gc.unfreeze`` would release them).
+    cycles of the moment wait for the next full collection. Skipped when something froze objects
+    (``gc.unfreeze`` would release them; some interpreters start so, e.g. a 3.12.1 build here),
+    leaving the plain pause.
     Re-entrant and thread-safe (the sync facade runs trio in its own thread); the collector is
     enabled again only if it was enabled when the first holder came in.
     """
