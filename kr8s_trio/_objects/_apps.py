@@ -8,6 +8,9 @@ from typing import ClassVar
 from kr8s_trio._core._objectedits import pod_is_ready, workload_is_ready
 from kr8s_trio._objects._base import APIObject
 from kr8s_trio._objects._core_v1 import Pod, pods_selected_by
+from kr8s_trio._objects._podexec import ReadyPodExec
+from kr8s_trio._objects._podforward import ReadyPodPortForward
+from kr8s_trio._objects._podlogs import WorkloadLogs
 
 __all__ = ["ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"]
 
@@ -64,7 +67,7 @@ class _Workload(_Apps):
         return workload_is_ready(self._raw)
 
 
-class Deployment(_Workload):
+class Deployment(ReadyPodExec, ReadyPodPortForward, WorkloadLogs, _Workload):
     kind = "Deployment"
     plural = "deployments"
     short_names = ("deploy",)

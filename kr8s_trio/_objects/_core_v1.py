@@ -20,6 +20,10 @@ from kr8s_trio._core._objectedits import (
 from kr8s_trio._core._podgen import pod_manifest
 from kr8s_trio._core._views import ListView, View
 from kr8s_trio._objects._base import APIObject
+from kr8s_trio._objects._podcopy import PodCopy
+from kr8s_trio._objects._podexec import PodExec, ReadyPodExec
+from kr8s_trio._objects._podforward import PodPortForward, ReadyPodPortForward
+from kr8s_trio._objects._podlogs import PodLogs
 
 __all__ = [
     "Binding",
@@ -177,7 +181,7 @@ class PersistentVolumeClaim(_Core):
     namespaced = True
 
 
-class Pod(_Core):
+class Pod(PodExec, PodLogs, PodCopy, PodPortForward, _Core):
     """A pod, with `ready`, `tolerate` and `gen`."""
 
     kind = "Pod"
@@ -325,7 +329,7 @@ async def pods_selected_by(obj: APIObject, selector: Mapping[str, Any] | None) -
     ]
 
 
-class Service(_Core):
+class Service(ReadyPodExec, ReadyPodPortForward, _Core):
     """A service, with the API server's HTTP proxy and its ready pods."""
 
     kind = "Service"

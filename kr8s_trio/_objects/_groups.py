@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from kr8s_trio._core._views import ListView
 from kr8s_trio._objects._base import APIObject
+from kr8s_trio._objects._podlogs import WorkloadLogs
 
 __all__ = [
     "CertificateSigningRequest",
@@ -56,7 +57,7 @@ class CronJob(_Builtin):
     namespaced = True
 
 
-class Job(_Builtin):
+class Job(WorkloadLogs, _Builtin):
     """A Job; `scale` sets its ``parallelism`` (Jobs have no scale subresource)."""
 
     version = "batch/v1"

@@ -1,4 +1,5 @@
-"""Shared fixtures of tests/objects: fake clusters and clients of them.
+"""Fixtures shared by the client-side suites (tests/objects, tests/streams): fake clusters and
+clients of them (a module may define its own fixture of the same name, which then wins).
 
 ``cluster``: a fake cluster with no kubelet and no controllers (objects stay as written).
 ``living_cluster``: one with the kubelet and the controllers on (pods run, Deployments roll).
