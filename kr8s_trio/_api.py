@@ -128,6 +128,8 @@ class Api:
         self._auth: httpx.Auth | None = None
         self._auth_ready = False
         self._http: httpx.AsyncClient | None = None
+        #: the HTTP/1.1 client WebSocket upgrades go through (built by kr8s_trio._ws)
+        self._upgrade_http: httpx.AsyncClient | None = None
         self._closed = False
         self._lock = trio.Lock()
         self._discovery: Discovery | None = None
@@ -200,9 +202,11 @@ class Api:
         """
         self._closed = True
         http, self._http = self._http, None
-        if http is not None:
-            with trio.CancelScope(shield=True), trio.move_on_after(5):
-                await http.aclose()
+        upgrade_http, self._upgrade_http = self._upgrade_http, None
+        for client in (http, upgrade_http):
+            if client is not None:
+                with trio.CancelScope(shield=True), trio.move_on_after(5):
+                    await client.aclose()
 
     close = aclose
 
