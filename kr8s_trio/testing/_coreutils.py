@@ -2,10 +2,11 @@
 
 ``echo``, ``cat``, ``env``, ``printenv``, ``hostname``, ``date``, ``true``, ``false``,
 ``sleep``, ``printf``, ``ls``, ``pwd``, ``whoami``, ``id``, ``uname``, ``mkdir``, ``touch``,
-``rm`` and the shells ``sh`` and ``bash`` (`kr8s_trio.testing._shell`). They read the
-container's `FakeFS` and environment, tell time by the cluster's clock, sleep on trio's clock
-(so MockClock makes ``sleep 3600`` instant), and print what GNU coreutils prints, errors
-included, so tests can match real output. Options beyond the common ones are not supported.
+``rm``, ``tar`` (`kr8s_trio.testing._tar`) and the shells ``sh`` and ``bash``
+(`kr8s_trio.testing._shell`). They read the container's `FakeFS` and environment, tell time by
+the cluster's clock, sleep on trio's clock (so MockClock makes ``sleep 3600`` instant), and print
+what GNU coreutils prints, errors included, so tests can match real output. Options beyond the
+common ones are not supported.
 
 Cancellation: a command stops at its next checkpoint (``sleep`` at once); what it wrote to the
 container's files stays written.
@@ -23,6 +24,7 @@ import trio
 from kr8s_trio.testing._commands import CommandHandler, CommandNotFound, ExecContext
 from kr8s_trio.testing._fakefs import normalize
 from kr8s_trio.testing._shell import run_shell
+from kr8s_trio.testing._tar import tar
 
 __all__ = ["BUILTINS"]
 
@@ -387,6 +389,7 @@ BUILTINS: Mapping[str, CommandHandler] = {
     "rm": _rm,
     "sh": run_shell,
     "sleep": _sleep,
+    "tar": tar,
     "touch": _touch,
     "true": _true,
     "uname": _uname,
