@@ -38,7 +38,11 @@ from wsproto.events import (
 )
 from wsproto.utilities import LocalProtocolError as WSLocalProtocolError, RemoteProtocolError
 
-from kr8s_trio._core._exceptions import Kr8sError, RemoteProtocolError as KRemoteProtocolError
+from kr8s_trio._core._exceptions import (
+    ConnectionClosedError,
+    Kr8sError,
+    RemoteProtocolError as KRemoteProtocolError,
+)
 from kr8s_trio._core._requests import api_path
 from kr8s_trio._transport import build_http_client, send, without_read_timeout
 
@@ -57,18 +61,8 @@ CLOSE_TIMEOUT = 5.0
 UPGRADE_POOL_SIZE = 1000
 
 
-class ConnectionClosed(Kr8sError):
-    """The WebSocket is closed (by the peer, by us, or because the connection broke).
-
-    Attributes:
-        code: the close code (1000 normal; 1005 none given; 1006 the connection dropped).
-        reason: the close reason the peer gave.
-    """
-
-    def __init__(self, code: int, reason: str = "") -> None:
-        super().__init__(f"websocket closed with code {code}" + (f": {reason}" if reason else ""))
-        self.code = code
-        self.reason = reason
+#: the name this module and its users know it by
+ConnectionClosed = ConnectionClosedError
 
 
 def _accept_token(key: bytes) -> str:

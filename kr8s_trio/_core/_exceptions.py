@@ -7,7 +7,8 @@ Kr8sError
 ├── PatchError               a patch cannot be applied to a document (also a ValueError)
 ├── AuthError                exec plugin failed, token unreadable, refresh failed
 ├── TransportError           the network failed (the httpx error is the __cause__)
-│   └── APITimeoutError
+│   ├── APITimeoutError
+│   └── ConnectionClosedError    a WebSocket (exec, attach, port-forward) closed: .code .reason
 ├── APIError                 the server answered with an error Status: .status .code .reason
 │   ├── BadRequestError          400
 │   ├── UnauthorizedError        401
@@ -48,6 +49,7 @@ __all__ = [
     "BadRequestError",
     "ConfigError",
     "ConflictError",
+    "ConnectionClosedError",
     "ExecError",
     "ForbiddenError",
     "GoneError",
@@ -98,6 +100,21 @@ class TransportError(Kr8sError):
 
 class APITimeoutError(TransportError):
     """The request or stream timed out."""
+
+
+class ConnectionClosedError(TransportError):
+    """A WebSocket (exec, attach, port-forward) is closed: by the peer, by us, or because the
+    connection broke.
+
+    Attributes:
+        code: the close code (1000 normal; 1005 none given; 1006 the connection dropped).
+        reason: the close reason the peer gave.
+    """
+
+    def __init__(self, code: int, reason: str = "") -> None:
+        super().__init__(f"websocket closed with code {code}" + (f": {reason}" if reason else ""))
+        self.code = code
+        self.reason = reason
 
 
 class APIError(Kr8sError):
