@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import errno
 import functools
 import logging
 import random
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Literal, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 import attrs
 import trio
@@ -37,36 +36,33 @@ import trio
 from kr8s_trio._core._channels import (
     BASE64_V4,
     V4,
-    ChannelProtocol,
-    Frame,
-    decode_message,
-    encode_frame,
     get_protocol,
 )
-from kr8s_trio._core._exceptions import Kr8sError, RemoteProtocolError
-from kr8s_trio._ws import ConnectionClosed, open_websocket
+from kr8s_trio._core._exceptions import Kr8sError
+from kr8s_trio._listeners import (
+    LocalPortType,
+    bind_group,
+    check_port,
+    close_all,
+    resolve_addresses,
+    wanted_local_ports,
+)
+from kr8s_trio._pftunnel import Tunnel, bridge
+from kr8s_trio._ws import open_websocket
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from kr8s_trio._objects._base import APIObject
     from kr8s_trio._objects._core_v1 import Pod
-    from kr8s_trio._ws import WebSocket
 
 __all__ = ["LocalPortType", "PortForward", "PortForwardError"]
 
 logger = logging.getLogger("kr8s_trio.portforward")
 
-#: kr8s's local port spelling: ``"match"`` (the remote port), ``"auto"`` or None (a free port,
-#: bound as port 0), or a number
-LocalPortType = Literal["match", "auto"] | int | None
 
 #: the subprotocols offered, best first (the kubelet serves both, and ``""``)
 SUBPROTOCOLS = (V4, BASE64_V4)
-#: the most read from a local connection into one WebSocket message
-CHUNK = 256 * 1024
-#: tries to bind a free port on every address before giving up ("auto" with several addresses)
-_AUTO_BIND_ATTEMPTS = 16
 #: how many forwarding errors `PortForward.errors` keeps
 _KEPT_ERRORS = 100
 
@@ -93,108 +89,12 @@ class _HasReadyPods(Protocol):
     async def ready_pods(self) -> list[Pod]: ...
 
 
-def _check_port(port: object, what: str, *, allow_zero: bool = False) -> int:
-    if isinstance(port, bool) or not isinstance(port, int):
-        raise TypeError(f"{what} must be an int, got {port!r}")
-    if not (0 if allow_zero else 1) <= port <= 65535:
-        raise ValueError(f"{what} {port} is out of range")
-    return port
-
-
-def _wanted_local_ports(
-    remote_ports: tuple[int, ...], local_port: LocalPortType | Sequence[int]
-) -> tuple[int, ...]:
-    """The local port to bind per remote port (0: any free port)."""
-    if isinstance(local_port, str) and local_port not in ("match", "auto"):
-        raise ValueError(f'local_port must be "match", "auto", None or a port, not {local_port!r}')
-    if local_port == "match":
-        return remote_ports
-    if local_port is None or local_port == "auto":
-        return tuple(0 for _ in remote_ports)
-    if isinstance(local_port, int):
-        if len(remote_ports) != 1:
-            raise ValueError(
-                'several remote ports need local_port "match", "auto" or a list of ports'
-            )
-        return (_check_port(local_port, "local_port", allow_zero=True),)
-    ports = tuple(_check_port(p, "local_port", allow_zero=True) for p in local_port)
-    if len(ports) != len(remote_ports):
-        raise ValueError(f"{len(ports)} local ports given for {len(remote_ports)} remote ports")
-    return ports
-
-
-async def _resolve(addresses: Sequence[str]) -> list[str]:
-    """Numeric IP addresses to bind for ``addresses`` (host names resolved), without repeats."""
-    hosts: list[str] = []
-    for address in addresses:
-        infos = await trio.socket.getaddrinfo(
-            address, None, type=trio.socket.SOCK_STREAM, flags=trio.socket.AI_PASSIVE
-        )
-        for *_, sockaddr in infos:
-            host = str(sockaddr[0])
-            if host not in hosts:
-                hosts.append(host)
-    if not hosts:
-        raise OSError(f"no address to listen on in {list(addresses)!r}")
-    return hosts
-
-
-async def _listen(host: str, port: int) -> trio.SocketListener:
-    listeners = await trio.open_tcp_listeners(port, host=host)
-    for extra in listeners[1:]:  # a numeric host gives one; be safe
-        extra.socket.close()
-    return listeners[0]
-
-
-def _close_all(listeners: Sequence[trio.SocketListener]) -> None:
-    for listener in listeners:
-        listener.socket.close()
-
-
-async def _bind_group(hosts: Sequence[str], port: int) -> list[trio.SocketListener]:
-    """One listener per host, all on ``port``; port 0: a free port the kernel picks on the first
-    host, then taken on the others (picked again if one of them has it in use)."""
-    for _ in range(_AUTO_BIND_ATTEMPTS if port == 0 else 1):
-        listeners: list[trio.SocketListener] = []
-        try:
-            listeners.append(await _listen(hosts[0], port))
-            chosen = int(listeners[0].socket.getsockname()[1])
-            for host in hosts[1:]:
-                listeners.append(await _listen(host, chosen))
-        except OSError as exc:
-            _close_all(listeners)
-            if port != 0 or exc.errno != errno.EADDRINUSE:
-                raise
-            continue
-        except BaseException:
-            _close_all(listeners)
-            raise
-        return listeners
-    raise OSError(errno.EADDRINUSE, f"no free port common to {list(hosts)!r}")
-
-
 @attrs.define
 class _Pick:
     """A ready pod being picked: what connections arriving meanwhile wait for."""
 
     done: trio.Event = attrs.field(factory=trio.Event)
     error: PortForwardError | None = None
-
-
-@attrs.define
-class _Tunnel:
-    """One forwarded connection's state."""
-
-    tcp: trio.SocketStream
-    ws: WebSocket
-    protocol: ChannelProtocol
-    remote_port: int
-    pod: str
-    #: ends the pod-to-client direction; its deadline is set once the client sent EOF
-    receiving: trio.CancelScope = attrs.field(factory=trio.CancelScope)
-    local_eof: bool = False
-    client_gone: bool = False
-    error: str | None = None
 
 
 class PortForward:
@@ -254,13 +154,13 @@ class PortForward:
             )
         self.resource = resource
         if isinstance(remote_port, int):
-            remote: tuple[int, ...] = (_check_port(remote_port, "remote_port"),)
+            remote: tuple[int, ...] = (check_port(remote_port, "remote_port"),)
         else:
-            remote = tuple(_check_port(p, "remote_port") for p in remote_port)
+            remote = tuple(check_port(p, "remote_port") for p in remote_port)
             if not remote:
                 raise ValueError("no remote port given")
         self.remote_ports = remote
-        self._wanted = _wanted_local_ports(remote, local_port)
+        self._wanted = wanted_local_ports(remote, local_port)
         self.addresses: tuple[str, ...] = (address,) if isinstance(address, str) else tuple(address)
         if not self.addresses:
             raise ValueError("no address to listen on")
@@ -344,12 +244,12 @@ class PortForward:
         self._running = True
         groups: list[list[trio.SocketListener]] = []
         try:
-            hosts = await _resolve(self.addresses)
+            hosts = await resolve_addresses(self.addresses)
             for port in self._wanted:
-                groups.append(await _bind_group(hosts, port))
+                groups.append(await bind_group(hosts, port))
         except BaseException:
             for group in groups:
-                _close_all(group)
+                close_all(group)
             self._running = False
             raise
         self._local_ports = tuple(int(g[0].socket.getsockname()[1]) for g in groups)
@@ -372,7 +272,7 @@ class PortForward:
                 task_status.started(self)
         finally:
             for group in groups:
-                _close_all(group)
+                close_all(group)
             self._listening = ()
             self._running = False
 
@@ -394,7 +294,7 @@ class PortForward:
             await nursery.start(self._serve, groups)
         except BaseException as exc:
             for group in groups:
-                _close_all(group)
+                close_all(group)
             self._running = False
             await stack.__aexit__(type(exc), exc, exc.__traceback__)
             raise
@@ -433,7 +333,7 @@ class PortForward:
         self._connections += 1
         try:
             async with self._open_tunnel(tcp, remote_port) as tunnel:
-                await self._bridge(tunnel)
+                await bridge(tunnel, self.eof_linger)
                 if tunnel.error is not None:
                     self._failed(
                         PortForwardError(tunnel.error, remote_port=remote_port, pod=tunnel.pod)
@@ -509,9 +409,7 @@ class PortForward:
             self.pod = None
 
     @contextlib.asynccontextmanager
-    async def _open_tunnel(
-        self, tcp: trio.SocketStream, remote_port: int
-    ) -> AsyncIterator[_Tunnel]:
+    async def _open_tunnel(self, tcp: trio.SocketStream, remote_port: int) -> AsyncIterator[Tunnel]:
         """The WebSocket to the pod's port, retried with another ready pod when refused."""
         attempt = 0
         async with contextlib.AsyncExitStack() as stack:
@@ -541,7 +439,7 @@ class PortForward:
                     await trio.sleep(0.1 * attempt)
                     continue
                 break
-            tunnel = _Tunnel(
+            tunnel = Tunnel(
                 tcp=tcp,
                 ws=ws,
                 protocol=get_protocol(ws.subprotocol or ""),
@@ -553,61 +451,3 @@ class PortForward:
             finally:
                 if tunnel.error is not None:
                     self._forget(pod)
-
-    async def _bridge(self, tunnel: _Tunnel) -> None:
-        """Bytes both ways until the pod closes, the client goes, or an error arrives."""
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._to_pod, tunnel, nursery.cancel_scope)
-            with tunnel.receiving:
-                await self._from_pod(tunnel)
-            nursery.cancel_scope.cancel()
-        if tunnel.error is None and not tunnel.client_gone:
-            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
-                await tunnel.tcp.send_eof()
-
-    async def _to_pod(self, tunnel: _Tunnel, scope: trio.CancelScope) -> None:
-        """Client bytes to data channel 0; on EOF, give the pod ``eof_linger`` to answer."""
-        try:
-            while data := await tunnel.tcp.receive_some(CHUNK):
-                await tunnel.ws.send(encode_frame(tunnel.protocol, 0, data))
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            tunnel.client_gone = True
-            scope.cancel()  # the client reset the connection: nobody to deliver to
-            return
-        except ConnectionClosed:
-            return  # the pod's side closed: `_from_pod` sees it
-        tunnel.local_eof = True
-        if self.eof_linger is not None:
-            tunnel.receiving.deadline = trio.current_time() + self.eof_linger
-
-    async def _from_pod(self, tunnel: _Tunnel) -> None:
-        started: set[int] = set()
-        while True:
-            try:
-                message = await tunnel.ws.receive()
-            except ConnectionClosed:
-                return
-            try:
-                frame = decode_message(tunnel.protocol, message)
-            except RemoteProtocolError as exc:
-                tunnel.error = f"invalid message from the server: {exc}"
-                return
-            if not isinstance(frame, Frame):
-                continue
-            data = frame.data
-            if frame.channel not in started:  # each channel starts with the port
-                started.add(frame.channel)
-                data = data[2:]
-            if not data:
-                continue
-            if frame.channel == 0:
-                try:
-                    await tunnel.tcp.send_all(data)
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    tunnel.client_gone = True
-                    return
-                if tunnel.local_eof and self.eof_linger is not None:
-                    tunnel.receiving.deadline = trio.current_time() + self.eof_linger
-            elif frame.channel == 1:
-                tunnel.error = data.decode("utf-8", "replace")
-                return
