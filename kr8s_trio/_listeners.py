@@ -58,7 +58,11 @@ def wanted_local_ports(
 
 
 async def resolve_addresses(addresses: Sequence[str]) -> list[str]:
-    """Numeric IP addresses to bind for ``addresses`` (host names resolved), without repeats."""
+    """Numeric IP addresses to bind for ``addresses`` (host names resolved), without repeats.
+
+    Cancellation:
+        Safe; nothing is bound yet.
+    """
     hosts: list[str] = []
     for address in addresses:
         infos = await trio.socket.getaddrinfo(
@@ -87,7 +91,11 @@ def close_all(listeners: Sequence[trio.SocketListener]) -> None:
 
 async def bind_group(hosts: Sequence[str], port: int) -> list[trio.SocketListener]:
     """One listener per host, all on ``port``; port 0: a free port the kernel picks on the first
-    host, then taken on the others (picked again if one of them has it in use)."""
+    host, then taken on the others (picked again if one of them has it in use).
+
+    Cancellation:
+        Safe: the listeners bound so far are closed.
+    """
     for _ in range(_AUTO_BIND_ATTEMPTS if port == 0 else 1):
         listeners: list[trio.SocketListener] = []
         try:

@@ -140,6 +140,11 @@ class _PrefixedLines:
             return self._prefix + line
 
     async def aclose(self) -> None:
+        """Close every pod's stream.
+
+        Cancellation:
+            Each close is shielded and bounded.
+        """
         current, rest = self._current, self._rest
         self._current, self._rest = None, []
         for _, lines in ([("", current)] if current else []) + rest:
@@ -167,6 +172,11 @@ class _WorkloadLines:
         return await anext(self._inner)
 
     async def aclose(self) -> None:
+        """Stop: close the stream if one is open.
+
+        Cancellation:
+            As `LogLines.aclose`.
+        """
         self._make = None
         inner, self._inner = self._inner, None
         if inner is not None:
