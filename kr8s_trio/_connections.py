@@ -1,9 +1,11 @@
-"""Two repairs to httpcore's connection handling, applied to every client `build_http_client`
-makes (`close_sockets_on_cancel`) and to every response `Api.call_api` abandons
-(`stop_http2_stream`).
+"""Three repairs to httpcore's connection handling, applied to every client `build_http_client`
+makes (`close_sockets_on_cancel`), to every response `Api.call_api` abandons
+(`stop_http2_stream`), and to the upgrade pool after a cancelled WebSocket handshake
+(`close_orphaned_connections`).
 
-Both reach into httpx/httpcore private attributes, guarded (anything unexpected: do nothing),
-and are covered by the cancellation tests (tests/client/test_transport.py).
+All reach into httpx/httpcore private attributes, guarded (anything unexpected: do nothing),
+and are covered by the cancellation tests (tests/client/test_transport.py,
+tests/streams/test_ws.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import httpcore
 import httpx
 import trio
 
-__all__ = ["close_sockets_on_cancel", "stop_http2_stream"]
+__all__ = ["close_orphaned_connections", "close_sockets_on_cancel", "stop_http2_stream"]
 
 
 class _TLSClosingStream(httpcore.AsyncNetworkStream):
@@ -131,3 +133,32 @@ async def stop_http2_stream(response: httpx.Response) -> None:
             await connection._write_outgoing_data(h2_stream._request)  # type: ignore[union-attr]
         except (h2.exceptions.ProtocolError, httpcore.NetworkError, httpcore.TimeoutException):
             pass  # the stream ended (or the connection is gone): nothing left to stop
+
+
+async def close_orphaned_connections(client: httpx.AsyncClient) -> None:
+    """Close the connections httpcore orphans when a request is cancelled after connecting and
+    before sending: they stay in the pool, NEW, never reused and open until the pool closes.
+    (Private attributes, guarded: anything unexpected, do nothing.) Called after a cancelled or
+    failed WebSocket upgrade (`kr8s_trio._ws`).
+
+    Cancellation:
+        Shielded; each close is bounded to 1 s.
+    """
+    for transport in (client._transport, *client._mounts.values()):
+        pool = getattr(transport, "_pool", None)
+        connections, requests = (
+            getattr(pool, "_connections", None),
+            getattr(pool, "_requests", None),
+        )
+        if not isinstance(connections, list) or not isinstance(requests, list):
+            continue
+        busy = {id(getattr(r, "connection", None)) for r in requests}
+        for c in list(connections):
+            orphan = (
+                isinstance(c, httpcore.AsyncConnectionInterface)
+                and id(c) not in busy
+                and not (c.is_closed() or c.is_idle() or c.is_available())
+            )
+            if orphan:
+                with trio.CancelScope(shield=True), trio.move_on_after(1):
+                    await c.aclose()

@@ -38,6 +38,7 @@ from wsproto.events import (
 )
 from wsproto.utilities import LocalProtocolError as WSLocalProtocolError, RemoteProtocolError
 
+from kr8s_trio._connections import close_orphaned_connections
 from kr8s_trio._core._exceptions import (
     ConnectionClosedError,
     Kr8sError,
@@ -230,30 +231,6 @@ async def _upgrade_client(api: Api) -> httpx.AsyncClient:
     return api._upgrade_http
 
 
-async def _close_orphans(client: httpx.AsyncClient) -> None:
-    """Close the connections httpcore orphans when a request is cancelled after connecting and
-    before sending: they stay in the pool, NEW, never reused and open until the pool closes.
-    (Private attributes, guarded: anything unexpected, do nothing.)"""
-    for transport in (client._transport, *client._mounts.values()):
-        pool = getattr(transport, "_pool", None)
-        connections, requests = (
-            getattr(pool, "_connections", None),
-            getattr(pool, "_requests", None),
-        )
-        if not isinstance(connections, list) or not isinstance(requests, list):
-            continue
-        busy = {id(getattr(r, "connection", None)) for r in requests}
-        for c in list(connections):
-            orphan = (
-                isinstance(c, httpcore.AsyncConnectionInterface)
-                and id(c) not in busy
-                and not (c.is_closed() or c.is_idle() or c.is_available())
-            )
-            if orphan:
-                with trio.CancelScope(shield=True), trio.move_on_after(1):
-                    await c.aclose()
-
-
 def _query(params: Params) -> list[tuple[str, Any]]:
     if params is None:
         return []
@@ -320,7 +297,7 @@ async def open_websocket(
             retry=api._retry,
         )
     except BaseException:
-        await _close_orphans(client)
+        await close_orphaned_connections(client)
         raise
     try:
         if response.status_code != 101:
