@@ -45,7 +45,7 @@ def test_exports_all_is_sorted_and_complete(module: object) -> None:
         assert hasattr(module, name), name
     # (pytest rewrites plugin packages and leaves "@py_builtins" and friends behind)
     public = {n for n in vars(module) if n[0] not in "_@"} - {"annotations"}
-    submodules = {"objects", "portforward", "testing"}
+    submodules = {"objects", "portforward", "sync", "testing"}
     assert public - submodules <= set(names)
 
 
