@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from crds import crd
 
 import kr8s_trio
 from kr8s_trio import Api, NotFoundError
@@ -45,33 +46,6 @@ def registry() -> Iterator[None]:
         yield
     finally:
         _classes._REGISTRY[:] = saved
-
-
-def crd(group: str, plural: str, kind: str, scope: str = "Namespaced", **names: Any) -> JSON:
-    """A CustomResourceDefinition serving ``v1`` that keeps whatever fields it is given."""
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{group}"},
-        "spec": {
-            "group": group,
-            "scope": scope,
-            "names": {"plural": plural, "singular": kind.lower(), "kind": kind, **names},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                }
-            ],
-        },
-    }
 
 
 # -- get_class ----------------------------------------------------------------------------------

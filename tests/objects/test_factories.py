@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from crds import crd
 
 import kr8s_trio
 from kr8s_trio import Api, ConfigError, NotFoundError
@@ -68,29 +69,8 @@ def deployment(name: str) -> JSON:
 
 def gadget_crd(scope: str = "Cluster") -> JSON:
     """Gadgets (irregular plural ``gadgetry``) of example.org."""
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "gadgetry.example.org"},
-        "spec": {
-            "group": "example.org",
-            "scope": scope,
-            "names": {"plural": "gadgetry", "singular": "gadget", "kind": "Gadget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                }
-            ],
-        },
-    }
+    result: JSON = crd("example.org", "gadgetry", "Gadget", scope)
+    return result
 
 
 # -- object_from_spec ---------------------------------------------------------------------------

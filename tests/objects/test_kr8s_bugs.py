@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from crds import crd
 
 import kr8s_trio
 from kr8s_trio import Api, APIError, ConflictError, NotFoundError
@@ -89,31 +90,7 @@ def install_crd(
     group = f"bugs{n}.example.com"
     kind = kind or f"Gizmo{n}"
     plural = plural or f"gizmos{n}"
-    cluster.create(
-        {
-            "apiVersion": "apiextensions.k8s.io/v1",
-            "kind": "CustomResourceDefinition",
-            "metadata": {"name": f"{plural}.{group}"},
-            "spec": {
-                "group": group,
-                "scope": scope,
-                "names": {"plural": plural, "singular": kind.lower(), "kind": kind},
-                "versions": [
-                    {
-                        "name": "v1",
-                        "served": True,
-                        "storage": True,
-                        "schema": {
-                            "openAPIV3Schema": {
-                                "type": "object",
-                                "x-kubernetes-preserve-unknown-fields": True,
-                            }
-                        },
-                    }
-                ],
-            },
-        }
-    )
+    cluster.create(crd(group, plural, kind, scope))
     return kind, plural, group
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from crds import crd
 
 import kr8s_trio
 from kr8s_trio import AlreadyExistsError, Api, ConflictError, SelectorError
@@ -72,36 +73,7 @@ def install_crd(cluster: FakeCluster, *, scope: str = "Namespaced") -> tuple[str
     (kind, plural, group)."""
     n = next(_unique)
     kind, plural, group = f"Sprocket{n}", f"sprockets{n}", f"toplevel{n}.example.com"
-    cluster.create(
-        {
-            "apiVersion": "apiextensions.k8s.io/v1",
-            "kind": "CustomResourceDefinition",
-            "metadata": {"name": f"{plural}.{group}"},
-            "spec": {
-                "group": group,
-                "scope": scope,
-                "names": {
-                    "plural": plural,
-                    "singular": kind.lower(),
-                    "kind": kind,
-                    "shortNames": [f"spk{n}"],
-                },
-                "versions": [
-                    {
-                        "name": "v1",
-                        "served": True,
-                        "storage": True,
-                        "schema": {
-                            "openAPIV3Schema": {
-                                "type": "object",
-                                "x-kubernetes-preserve-unknown-fields": True,
-                            }
-                        },
-                    }
-                ],
-            },
-        }
-    )
+    cluster.create(crd(group, plural, kind, scope, shortNames=[f"spk{n}"]))
     return kind, plural, group
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from crds import crd
 
 from kr8s_trio import ALL, AlreadyExistsError, Api, ConflictError, NotFoundError
 from kr8s_trio.objects import (
@@ -83,29 +84,7 @@ def job(name: str, parallelism: int = 1) -> JSON:
     }
 
 
-GIZMO_CRD: JSON = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "gizmos.verbs.example.com"},
-    "spec": {
-        "group": "verbs.example.com",
-        "scope": "Namespaced",
-        "names": {"plural": "gizmos", "singular": "gizmo", "kind": "Gizmo"},
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "x-kubernetes-preserve-unknown-fields": True,
-                    }
-                },
-            }
-        ],
-    },
-}
+GIZMO_CRD: JSON = crd("verbs.example.com", "gizmos", "Gizmo")
 
 
 def running_pod(cluster: FakeCluster, name: str) -> None:
