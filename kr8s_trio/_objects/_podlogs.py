@@ -29,7 +29,6 @@ __all__ = ["PodLogs", "WorkloadLogs"]
 
 #: kubectl's ``--pod-running-timeout`` default: how long a workload's logs wait for a pod
 POD_TIMEOUT = 20.0
-_POLL_FIRST, _POLL_MAX = 0.1, 1.0
 
 
 class PodLogs(APIObject):
@@ -192,21 +191,18 @@ class WorkloadLogs(APIObject):
     async def _log_pods(self, pod_timeout: float) -> list[Pod]:
         """The workload's pods, most active first (waits for one, up to ``pod_timeout``)."""
         from kr8s_trio._objects._core_v1 import pods_selected_by
+        from kr8s_trio._objects._query import poll
 
         if not (self._raw.get("spec") or {}).get("selector"):
             await self.refresh()
         selector = (self._raw.get("spec") or {}).get("selector")
-        delay = _POLL_FIRST
-        deadline = trio.current_time() + pod_timeout
-        while True:
-            pods = await pods_selected_by(self, selector)
-            if pods:
-                return sorted(pods, key=lambda p: pod_sort_key(p.raw))
-            left = deadline - trio.current_time()
-            if left <= 0:
-                break
-            await trio.sleep(min(delay, left))
-            delay = min(delay * 2, _POLL_MAX)
+
+        async def fetch() -> list[Pod] | None:
+            return await pods_selected_by(self, selector) or None
+
+        pods = await poll(fetch, pod_timeout)
+        if pods is not None:
+            return sorted(pods, key=lambda p: pod_sort_key(p.raw))
         message = f"no pods of {self.kind} {self.name!r} appeared within {pod_timeout:g} s"
         raise NotFoundError({"code": 404, "reason": "NotFound", "message": message})
 

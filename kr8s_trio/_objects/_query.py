@@ -8,7 +8,7 @@ with ``raw=True``. Named objects are fetched concurrently and yielded in the ord
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
@@ -25,9 +25,10 @@ if TYPE_CHECKING:
     from kr8s_trio._api import Api
     from kr8s_trio._objects._base import APIObject
 
-__all__ = ["get_one", "iter_objects", "list_namespace", "selector_params"]
+__all__ = ["get_one", "iter_objects", "list_namespace", "poll", "selector_params"]
 
 _O = TypeVar("_O", bound="APIObject")
+_T = TypeVar("_T")
 
 #: backoff bounds while `get_one` waits for an object to appear (seconds)
 _POLL_FIRST, _POLL_MAX = 0.1, 1.0
@@ -305,25 +306,44 @@ async def get_one(
         raise ValueError(f"{cls.kind}.get({name!r}): a name needs a namespace, not ALL")
     if api is None:
         api = await _default_api()
-    deadline = trio.current_time() + max(timeout, 0)
-    delay = _POLL_FIRST
-    while True:
+
+    async def fetch() -> list[_O] | None:
         found = await _find(cls, name, namespace, api, label_selector, field_selector, kwargs)
-        if len(found) == 1:
-            return found[0]
         if len(found) > 1:
             raise ValueError(
                 f"{len(found)} {cls.plural} match ({', '.join(map(str, found[:5]))}"
                 f"{'...' if len(found) > 5 else ''}); expected exactly one"
             )
-        now = trio.current_time()
-        if now >= deadline:
-            what = repr(name) if name is not None else "matching the selectors"
-            raise NotFoundError(
-                {"code": 404, "reason": "NotFound", "message": f"{cls.kind} {what} not found"}
-            )
-        await trio.sleep(min(delay, deadline - now))
+        return found or None
+
+    found = await poll(fetch, timeout)
+    if found is None:
+        what = repr(name) if name is not None else "matching the selectors"
+        raise NotFoundError(
+            {"code": 404, "reason": "NotFound", "message": f"{cls.kind} {what} not found"}
+        )
+    return found[0]
+
+
+async def poll(
+    fetch: Callable[[], Awaitable[_T | None]],
+    timeout: float,  # noqa: ASYNC109 (a polling budget: fetch runs at least once)
+) -> _T | None:
+    """``await fetch()`` until it returns something else than None, backing off from 0.1 s to
+    1 s, for at most ``timeout`` seconds (at least once); None if it never did.
+
+    Cancellation:
+        Safe.
+    """
+    deadline = trio.current_time() + max(timeout, 0)
+    delay = _POLL_FIRST
+    while (found := await fetch()) is None:
+        left = deadline - trio.current_time()
+        if left <= 0:
+            return None
+        await trio.sleep(min(delay, left))
         delay = min(delay * 2, _POLL_MAX)
+    return found
 
 
 async def _find(
