@@ -18,7 +18,7 @@ import trio
 
 from kr8s_trio._core._groups import unwrap_single_exception
 from kr8s_trio._objects._base import FIELD_MANAGER, APIObject
-from kr8s_trio._objects._query import iter_objects, list_namespace, selector_params
+from kr8s_trio._objects._query import get, list_namespace, selector_params
 from kr8s_trio._objects._resolve import resolve_kind
 from kr8s_trio._registry import api as _default_api
 from kr8s_trio._watch import watch_events
@@ -27,63 +27,6 @@ if TYPE_CHECKING:
     from kr8s_trio._api import Api
 
 __all__ = ["apply", "create", "get", "watch"]
-
-
-def get(
-    kind: str | type[APIObject],
-    *names: str,
-    namespace: str | None = None,
-    label_selector: str | Mapping[str, Any] | None = None,
-    field_selector: str | Mapping[str, Any] | None = None,
-    as_object: type[APIObject] | None = None,
-    allow_unknown_type: bool = True,
-    raw: bool = False,
-    api: Api | None = None,
-    params: Mapping[str, str] | None = None,
-    limit: int = 500,
-) -> AsyncIterator[Any]:
-    """List objects: ``async for pod in get("pods", namespace=ALL): ...``.
-
-    Args:
-        kind: a class, or any spelling kubectl accepts (``"pods"``, ``"po"``, ``"Pod"``,
-            ``"deploy.apps"``, ``"deployment.v1.apps"``, ``"widgets.example.com"``); kinds no
-            class knows are looked up in discovery.
-        names: fetch these objects (concurrently; yielded in this order, missing ones skipped).
-        namespace: a namespace, `ALL` for every namespace, None for the client's; ignored for
-            cluster-scoped kinds.
-        label_selector: ``"app=web,tier in (a,b)"`` or ``{"app": "web", "tier": ["a", "b"]}``
-            or a LabelSelector object (``matchLabels`` / ``matchExpressions``).
-        field_selector: ``"status.phase=Running"`` or ``{"status.phase": "Running"}``.
-        as_object: a class the server converts the list to, e.g. `Table` (one per page).
-        allow_unknown_type: make classes for kinds only discovery knows (else KeyError).
-        raw: yield the decoded dicts instead of objects (no wrapping at all).
-        api: the client (default: the cached default client).
-        params: more query parameters for the list requests.
-        limit: objects per request (kubectl's 500); 0: everything in one request.
-
-    Yields:
-        Objects of the kind's class (dicts with ``raw``), page by page as they arrive.
-
-    Raises:
-        KeyError: an unknown kind. SelectorError: a selector does not parse.
-        APIError: the server refused the list.
-
-    Cancellation:
-        Safe between objects and while a page is fetched; the request is closed.
-    """
-    return iter_objects(
-        kind,
-        *names,
-        namespace=namespace,
-        label_selector=label_selector,
-        field_selector=field_selector,
-        as_object=as_object,
-        allow_unknown_type=allow_unknown_type,
-        raw=raw,
-        api=api,
-        params=params,
-        limit=limit,
-    )
 
 
 async def watch(

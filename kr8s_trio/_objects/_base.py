@@ -144,9 +144,9 @@ class APIObject(MetadataVerbs):
         Cancellation:
             Safe between objects and while a page is fetched; the request is closed.
         """
-        from kr8s_trio._objects._query import iter_objects
+        from kr8s_trio._objects._query import get as list_objects
 
-        return iter_objects(cls, **kwargs)
+        return list_objects(cls, **kwargs)
 
     async def exists(self, ensure: bool = False) -> bool:
         """Whether the object exists on the server.

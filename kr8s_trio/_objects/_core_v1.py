@@ -316,14 +316,14 @@ async def pods_selected_by(obj: APIObject, selector: Mapping[str, Any] | None) -
     Cancellation:
         Safe.
     """
-    from kr8s_trio._objects._query import iter_objects
+    from kr8s_trio._objects._query import get
 
     if not selector:
         return []
     api = await obj._client()
     return [
         pod
-        async for pod in iter_objects(
+        async for pod in get(
             Pod, namespace=obj._namespace_for(api), label_selector=dict(selector), api=api
         )
     ]

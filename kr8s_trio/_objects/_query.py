@@ -1,5 +1,5 @@
-"""Listing objects: `iter_objects` behind `kr8s_trio.get` and `APIObject.list`, and `get_one`
-behind `APIObject.get`.
+"""Listing objects: `get` (re-exported as `kr8s_trio.get`, and behind `APIObject.list`), and
+`get_one` behind `APIObject.get`.
 
 Pages come from `list_pages` (``limit=500`` per request like kubectl, decoded with the cyclic GC
 paused); each item is wrapped without a copy (`ObjectData._wrap`), or yielded as the dict itself
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from kr8s_trio._api import Api
     from kr8s_trio._objects._base import APIObject
 
-__all__ = ["get_one", "iter_objects", "list_namespace", "poll", "selector_params"]
+__all__ = ["get", "get_one", "list_namespace", "poll", "selector_params"]
 
 _O = TypeVar("_O", bound="APIObject")
 _T = TypeVar("_T")
@@ -111,7 +111,7 @@ class ObjectIterator:
         await trio.lowlevel.checkpoint()
 
 
-def iter_objects(
+def get(
     kind: str | type[_O],
     *names: str,
     namespace: str | None = None,
@@ -124,7 +124,35 @@ def iter_objects(
     params: Mapping[str, str] | None = None,
     limit: int = 500,
 ) -> ObjectIterator:
-    """See `kr8s_trio.get`."""
+    """List objects: ``async for pod in get("pods", namespace=ALL): ...``.
+
+    Args:
+        kind: a class, or any spelling kubectl accepts (``"pods"``, ``"po"``, ``"Pod"``,
+            ``"deploy.apps"``, ``"deployment.v1.apps"``, ``"widgets.example.com"``); kinds no
+            class knows are looked up in discovery.
+        names: fetch these objects (concurrently; yielded in this order, missing ones skipped).
+        namespace: a namespace, `ALL` for every namespace, None for the client's; ignored for
+            cluster-scoped kinds.
+        label_selector: ``"app=web,tier in (a,b)"`` or ``{"app": "web", "tier": ["a", "b"]}``
+            or a LabelSelector object (``matchLabels`` / ``matchExpressions``).
+        field_selector: ``"status.phase=Running"`` or ``{"status.phase": "Running"}``.
+        as_object: a class the server converts the list to, e.g. `Table` (one per page).
+        allow_unknown_type: make classes for kinds only discovery knows (else KeyError).
+        raw: yield the decoded dicts instead of objects (no wrapping at all).
+        api: the client (default: the cached default client).
+        params: more query parameters for the list requests.
+        limit: objects per request (kubectl's 500); 0: everything in one request.
+
+    Yields:
+        Objects of the kind's class (dicts with ``raw``), page by page as they arrive.
+
+    Raises:
+        KeyError: an unknown kind. SelectorError: a selector does not parse.
+        APIError: the server refused the list.
+
+    Cancellation:
+        Safe between objects and while a page is fetched; the request is closed.
+    """
     return ObjectIterator(
         _Listing(
             kind,
@@ -371,7 +399,7 @@ async def _find(
     names = (name,) if name is not None else ()
     return [
         obj
-        async for obj in iter_objects(
+        async for obj in get(
             cls,
             *names,
             namespace=namespace,
