@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from crds import crd
 
 import kr8s_trio
 from kr8s_trio import Api, NotFoundError
-from kr8s_trio._objects import _classes
 from kr8s_trio._objects._classes import guess_plural
 from kr8s_trio.objects import (
     APIObject,
@@ -36,16 +34,6 @@ from kr8s_trio.objects import (
 from kr8s_trio.testing import FakeCluster
 
 JSON = dict[str, Any]
-
-
-@pytest.fixture(autouse=True)
-def registry() -> Iterator[None]:
-    """Classes defined by a test (user subclasses, `new_class`) are forgotten after it."""
-    saved = list(_classes._REGISTRY)
-    try:
-        yield
-    finally:
-        _classes._REGISTRY[:] = saved
 
 
 # -- get_class ----------------------------------------------------------------------------------

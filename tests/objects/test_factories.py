@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from crds import crd
 
 import kr8s_trio
 from kr8s_trio import Api, ConfigError, NotFoundError
-from kr8s_trio._objects import _classes
 from kr8s_trio.objects import (
     ConfigMap,
     CustomResourceDefinition,
@@ -32,16 +30,6 @@ from kr8s_trio.objects import (
 from kr8s_trio.testing import FakeCluster
 
 JSON = dict[str, Any]
-
-
-@pytest.fixture(autouse=True)
-def registry() -> Iterator[None]:
-    """Classes made by a test (allow_unknown_type, files with custom kinds) are forgotten."""
-    saved = list(_classes._REGISTRY)
-    try:
-        yield
-    finally:
-        _classes._REGISTRY[:] = saved
 
 
 def configmap(name: str, namespace: str | None = None, **data: str) -> JSON:
