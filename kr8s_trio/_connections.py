@@ -1,5 +1,6 @@
-"""Three repairs to httpcore's connection handling, applied to every client `build_http_client`
-makes (`close_sockets_on_cancel`), to every response `Api.call_api` abandons
+"""Four repairs to httpcore's connection handling, applied to every client `build_http_client`
+makes (`close_sockets_on_cancel`: sockets closed when a TLS handshake is cancelled, and writes
+finished when they are cancelled), to every response `Api.call_api` abandons
 (`stop_http2_stream`), and to the upgrade pool after a cancelled WebSocket handshake
 (`close_orphaned_connections`).
 
@@ -21,12 +22,25 @@ import trio
 __all__ = ["close_orphaned_connections", "close_sockets_on_cancel", "stop_http2_stream"]
 
 
+#: Seconds a cancelled write may go on to finish before it is abandoned (breaking the
+#: connection).
+WRITE_GRACE = 10.0
+
+
 class _TLSClosingStream(httpcore.AsyncNetworkStream):
-    """A TCP stream whose ``start_tls`` closes it when the handshake is cancelled.
+    """A network stream whose ``start_tls`` closes it when the handshake is cancelled, and
+    whose writes finish even when cancelled.
 
     httpcore's trio backend closes the socket when the TLS handshake fails with an
     ``Exception``, but not on ``trio.Cancelled``: a request cancelled while connecting would
-    leave its socket to the garbage collector. Every other call is passed through.
+    leave its socket to the garbage collector.
+
+    A write cancelled half way breaks the connection for every request sharing it: trio's
+    SSLStream has already encrypted the bytes, so it marks itself broken, and an HTTP/2
+    connection carries other requests' streams (a watch cancelled while httpcore sends a
+    WINDOW_UPDATE made the next request on the connection fail with WriteError). So a write
+    is shielded (at most `WRITE_GRACE` seconds) and the cancellation is delivered once it is
+    done. Reads are passed through (cancelling them is safe).
     """
 
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
@@ -37,7 +51,11 @@ class _TLSClosingStream(httpcore.AsyncNetworkStream):
         return await self._inner.read(max_bytes, timeout)
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        await self._inner.write(buffer, timeout)
+        with trio.CancelScope(shield=True), trio.move_on_after(WRITE_GRACE) as grace:
+            await self._inner.write(buffer, timeout)
+        if grace.cancelled_caught:
+            raise httpcore.WriteError("a cancelled write did not finish in time")
+        await trio.lowlevel.checkpoint_if_cancelled()
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -49,7 +67,9 @@ class _TLSClosingStream(httpcore.AsyncNetworkStream):
         timeout: float | None = None,  # noqa: ASYNC109
     ) -> httpcore.AsyncNetworkStream:
         try:
-            return await self._inner.start_tls(ssl_context, server_hostname, timeout)
+            return _TLSClosingStream(
+                await self._inner.start_tls(ssl_context, server_hostname, timeout)
+            )
         except BaseException:
             with trio.CancelScope(shield=True):
                 await self._inner.aclose()
