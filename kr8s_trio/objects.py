@@ -12,6 +12,8 @@ Widget = new_class("Widget.example.com/v1")   # plural and scope from discovery
 
 An object wraps the dict the server sent (``raw``) without copying it; ``pod.metadata.name``
 reads through lazy views. Objects are hashable and equal when they name the same resource.
+`ObjectData` is the data-only base (no verbs) that these classes and the sync facade's
+(`kr8s_trio.sync.objects`) share.
 """
 
 from kr8s_trio._objects._apps import (
@@ -42,6 +44,7 @@ from kr8s_trio._objects._core_v1 import (
     Service as Service,
     ServiceAccount as ServiceAccount,
 )
+from kr8s_trio._objects._data import ObjectData as ObjectData
 from kr8s_trio._objects._factories import (
     object_from_name_type as object_from_name_type,
     object_from_spec as object_from_spec,
@@ -99,6 +102,7 @@ __all__ = [
     "Namespace",
     "NetworkPolicy",
     "Node",
+    "ObjectData",
     "PersistentVolume",
     "PersistentVolumeClaim",
     "Pod",

@@ -55,6 +55,15 @@ class APIObject(MetadataVerbs):
 
         return bind().__await__()
 
+    @property
+    def api(self) -> Api | None:
+        """The client this object's verbs use (None until first needed: the cached default)."""
+        return self._api
+
+    @api.setter
+    def api(self, value: Api | None) -> None:
+        self._api = value
+
     async def _client(self) -> Api:
         if self._api is None:
             self._api = await _default_api()

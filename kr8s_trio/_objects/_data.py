@@ -84,6 +84,9 @@ class ObjectData:
     scale_subresource: ClassVar[bool] = False
     #: a kind built into Kubernetes: strategic merge patches work on it
     builtin: ClassVar[bool] = False
+    #: whether the class is found by `get_class` (False for the sync facade's classes: their
+    #: async twins are registered instead)
+    _registers: ClassVar[bool] = True
 
     _api: Api | None
     _raw: JSONObject
@@ -92,13 +95,19 @@ class ObjectData:
         super().__init_subclass__(**kwargs)
         if not cls.kind:
             return
+        cls._complete_names()
+        if cls._registers:
+            register(cls)
+
+    @classmethod
+    def _complete_names(cls) -> None:
+        """Derive ``plural``, ``endpoint`` and ``singular`` from ``kind`` where not given."""
         if "plural" not in cls.__dict__ or not cls.plural:
             cls.plural = cls.endpoint or f"{cls.kind.lower()}s"
         if "endpoint" not in cls.__dict__ or not cls.endpoint:
             cls.endpoint = cls.plural
         if "singular" not in cls.__dict__ or not cls.singular:
             cls.singular = cls.kind.lower()
-        register(cls)
 
     def __init__(
         self, resource: object, namespace: str | None = None, api: Api | None = None
@@ -146,15 +155,6 @@ class ObjectData:
     @raw.setter
     def raw(self, value: Mapping[str, Any]) -> None:
         self._raw = _as_dict(value)
-
-    @property
-    def api(self) -> Api | None:
-        """The client this object's verbs use (None until first needed: the cached default)."""
-        return self._api
-
-    @api.setter
-    def api(self, value: Api | None) -> None:
-        self._api = value
 
     @property
     def group(self) -> str:

@@ -4,6 +4,7 @@ task (see `kr8s_trio.sync._portal` for the portal itself and what Ctrl-C does)."
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
@@ -50,11 +51,15 @@ class PortalIterator(Iterator[T]):
         *,
         buffer: int = 16,
         batch: int = 16,
+        context: contextvars.Context | None = None,
+        convert: Callable[[Any], T] | None = None,
     ) -> None:
         if buffer < 0 or batch < 1:
             raise ValueError("buffer must be >= 0 and batch >= 1")
         self._portal = portal
         self._factory = aiterable_factory
+        self._context = context
+        self._convert = convert
         self._buffer = buffer
         self._batch = batch
         self._items: list[T] = []
@@ -96,6 +101,7 @@ class PortalIterator(Iterator[T]):
         self._receive = receive
         factory = self._factory
         error = self._pump_error
+        convert = self._convert
 
         async def pump() -> None:
             aiterator: AsyncIterator[T] | None = None
@@ -107,7 +113,7 @@ class PortalIterator(Iterator[T]):
                             item = await aiterator.__anext__()
                         except StopAsyncIteration:
                             break
-                        await send.send(item)
+                        await send.send(item if convert is None else convert(item))
                 except trio.Cancelled:
                     raise
                 except BaseException as exc:  # re-raised by the consumer's next()
@@ -119,7 +125,7 @@ class PortalIterator(Iterator[T]):
                             await aclose()
 
         self._pump = _Job(pump)
-        self._loop = self._portal._submit(self._pump)
+        self._loop = self._portal._submit(self._pump, self._context)
 
     def _fill(self) -> None:
         """One hop: wait for at least one item (or the end) and take what is waiting."""
@@ -192,9 +198,18 @@ class PortalContextManager(Generic[T]):
     ever calling ``__exit__`` leaves the task waiting until the portal stops.
     """
 
-    def __init__(self, portal: Portal, async_cm: AbstractAsyncContextManager[T]) -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        async_cm: AbstractAsyncContextManager[Any],
+        *,
+        context: contextvars.Context | None = None,
+        convert: Callable[[Any], T] | None = None,
+    ) -> None:
         self._portal = portal
         self._cm = async_cm
+        self._context = context
+        self._convert = convert
         self._entered = threading.Event()
         self._value: tuple[T] | None = None
         self._exit_info: tuple[Any, Any, Any] = (None, None, None)
@@ -205,7 +220,8 @@ class PortalContextManager(Generic[T]):
     async def _hold(self) -> bool | None:
         exit_requested = self._exit_requested = trio.Event()
         try:
-            self._value = (await self._cm.__aenter__(),)
+            value = await self._cm.__aenter__()
+            self._value = (value if self._convert is None else self._convert(value),)
         finally:
             self._entered.set()  # entered, or failed (then the job's done is set too)
         try:
@@ -220,7 +236,7 @@ class PortalContextManager(Generic[T]):
         if self._job is not None:
             raise RuntimeError("PortalContextManager is not reentrant")
         job = self._job = _Job(self._hold)
-        loop = self._loop = self._portal._submit(job)
+        loop = self._loop = self._portal._submit(job, self._context)
         try:
             self._entered.wait()
         except BaseException:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 import trio
 
-from kr8s_trio._registry import Registry, open_registry
+from kr8s_trio import Registry, open_registry
 
 if TYPE_CHECKING:
     from kr8s_trio.sync._bridges import PortalContextManager, PortalIterator
@@ -246,12 +246,15 @@ class Portal:
 
     # -- jobs -------------------------------------------------------------------------------
 
-    def _submit(self, job: _Job[Any]) -> _Loop:
+    def _submit(self, job: _Job[Any], context: contextvars.Context | None = None) -> _Loop:
+        """Start ``job`` as a task in the portal, in ``context`` (a copy of a context captured
+        in the portal; default: the portal's own, inside its registry)."""
         loop = self._ensure()
+        spawn_context = loop.context if context is None else context
 
         def spawn() -> None:
             try:
-                loop.context.run(loop.nursery.start_soon, job.run)
+                spawn_context.run(loop.nursery.start_soon, job.run)
             except RuntimeError as exc:  # the nursery is closing: the portal is stopping
                 job.fail(RuntimeError("the sync portal is stopping"))
                 del exc
@@ -298,8 +301,15 @@ class Portal:
         Raises:
             RuntimeError: called from the portal thread, or the portal was stopped meanwhile.
         """
-        job: _Job[T] = _Job(lambda: afn(*args, **kwargs))
-        loop = self._submit(job)
+        return self.run(lambda: afn(*args, **kwargs))
+
+    def run(
+        self, thunk: Callable[[], Awaitable[T]], context: contextvars.Context | None = None
+    ) -> T:
+        """`call` for a thunk, in ``context`` (see `_submit`): ``await thunk()`` in a new task
+        in the portal, blocking for the result (Ctrl-C as in `call`)."""
+        job: _Job[T] = _Job(thunk)
+        loop = self._submit(job, context)
         return self._wait(loop, job)
 
     def iterate(
@@ -308,21 +318,33 @@ class Portal:
         *,
         buffer: int = 16,
         batch: int = 16,
+        context: contextvars.Context | None = None,
+        convert: Callable[[Any], T] | None = None,
     ) -> PortalIterator[T]:
         """An iterator over the async iterable ``aiterable_factory()``, which is called (and
-        iterated) in the portal when the first item is asked for.
+        iterated) in the portal, in ``context``, when the first item is asked for; ``convert``
+        is applied to each item in the portal.
 
         See `PortalIterator` for buffering, closing and Ctrl-C.
         """
         from kr8s_trio.sync._bridges import PortalIterator
 
-        return PortalIterator(self, aiterable_factory, buffer=buffer, batch=batch)
+        return PortalIterator(
+            self, aiterable_factory, buffer=buffer, batch=batch, context=context, convert=convert
+        )
 
-    def enter(self, async_cm: AbstractAsyncContextManager[T]) -> PortalContextManager[T]:
-        """A sync context manager over ``async_cm``; see `PortalContextManager`."""
+    def enter(
+        self,
+        async_cm: AbstractAsyncContextManager[Any],
+        *,
+        context: contextvars.Context | None = None,
+        convert: Callable[[Any], T] | None = None,
+    ) -> PortalContextManager[T]:
+        """A sync context manager over ``async_cm`` (entered in ``context``; ``convert`` applied
+        to the value it yields); see `PortalContextManager`."""
         from kr8s_trio.sync._bridges import PortalContextManager
 
-        return PortalContextManager(self, async_cm)
+        return PortalContextManager(self, async_cm, context=context, convert=convert)
 
 
 def _stop_at_exit(ref: weakref.ReferenceType[Portal]) -> None:
