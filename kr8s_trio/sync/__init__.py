@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 
     from kr8s_trio._api import KubeconfigArg
     from kr8s_trio._core._clientconfig import ClientConfig
-    from kr8s_trio.sync._bridges import PortalIterator
+    from kr8s_trio.sync._bridges import PortalContextManager, PortalIterator
     from kr8s_trio.sync._twins import Discovery
     from kr8s_trio.sync.objects import APIObject
 
@@ -218,7 +218,7 @@ class Api(_rt.Twin):
         *,
         streaming: bool = False,
         **httpx_kwargs: Any,
-    ) -> PortalIterator[Response]:
+    ) -> PortalContextManager[Response]:
         """Send one request and yield its streamed `Response`.
 
         Args:
@@ -240,7 +240,7 @@ class Api(_rt.Twin):
             RuntimeError: the client is closed.
         """
         return _cast(
-            "PortalIterator[Response]",
+            "PortalContextManager[Response]",
             _rt.enter_method(
                 self,
                 "call_api",
@@ -546,14 +546,14 @@ def get(
     )
 
 
-def open_registry() -> PortalIterator[Registry]:
+def open_registry() -> PortalContextManager[Registry]:
     """A registry scope: `api` inside it (and in tasks started inside it) caches clients here;
     they are closed when the block exits.
 
     An exception raised in the block comes out as itself, not wrapped in an
     ``ExceptionGroup`` by the registry's nursery.
     """
-    return _cast("PortalIterator[Registry]", _rt.open_registry())
+    return _cast("PortalContextManager[Registry]", _rt.open_registry())
 
 
 def version(api: Api | None = None) -> dict[str, Any]:

@@ -466,7 +466,15 @@ class Generator:
         shape = _shape(fn, tree, module)
         returns = "None"
         if tree.returns is not None:
-            returns = self.annotation(output, module, ast.unparse(tree.returns), owner)
+            returns_node = tree.returns
+            if _is_async_cm_function(fn) and isinstance(returns_node, ast.Subscript):
+                # @asynccontextmanager: AsyncIterator[X] is what the generator yields
+                yielded = ast.unparse(returns_node.slice).split(",")[0]
+                inner = self.annotation(output, module, yielded, owner)
+                parsed = ast.parse(inner, mode="eval").body
+                returns = ast.unparse(self._generic(output, "PortalContextManager", parsed))
+            else:
+                returns = self.annotation(output, module, ast.unparse(returns_node), owner)
         if name == "__init__":
             returns = "None"
         if name == "__aiter__":
@@ -904,15 +912,17 @@ def _format(files: dict[Path, str]) -> dict[Path, str]:
         return files
     formatted = {}
     for path, text in files.items():
+        # ruff finds its configuration from the file name: always the package's own
+        name = str(Path(__file__).with_name(path.name))
         fixed = subprocess.run(
-            [ruff, "check", "--fix-only", "--quiet", "--stdin-filename", str(path), "-"],
+            [ruff, "check", "--fix-only", "--quiet", "--stdin-filename", name, "-"],
             input=text,
             capture_output=True,
             text=True,
             check=True,
         ).stdout
         formatted[path] = subprocess.run(
-            [ruff, "format", "--quiet", "--stdin-filename", str(path), "-"],
+            [ruff, "format", "--quiet", "--stdin-filename", name, "-"],
             input=fixed,
             capture_output=True,
             text=True,

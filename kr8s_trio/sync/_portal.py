@@ -3,8 +3,9 @@ async code in it.
 
 `portal()` returns the process-wide `Portal`. Its thread ("kr8s_trio-sync") runs ``trio.run``
 hosting `kr8s_trio.open_registry` (so clients made by ``api()`` through the portal are cached and
-shared by every caller thread) and a nursery in which each bridged operation runs as its own
-task with its own cancel scope. The thread starts lazily on first use (a handshake: the loop
+shared by every caller thread) and a nursery in which each bridged operation runs in a task
+with its own cancel scope (tasks that finished a job wait for the next one: cheaper than a
+new task per call). The thread starts lazily on first use (a handshake: the loop
 publishes its TrioToken and sets a `threading.Event`; a lock makes concurrent first callers start
 one thread) and is stopped at interpreter exit.
 
@@ -52,6 +53,32 @@ STOP_TIMEOUT = 5.0
 THREAD_NAME = "kr8s_trio-sync"
 
 
+class _Done:
+    """A one-shot flag for threads, on a bare lock (cheaper than `threading.Event`, whose
+    Condition costs a lock allocation per wait): held until `set`; `wait` acquires and
+    releases it, so any number of waits succeed once it is set. Waiting is interruptible by
+    Ctrl-C, as `threading.Event.wait` is."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
+        with suppress(RuntimeError):  # already set
+            self._lock.release()
+
+    def is_set(self) -> bool:
+        return not self._lock.locked()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        self._lock.release()
+        return True
+
+
 class _Job(Generic[T]):
     """One operation running as a task in the portal: its cancel scope and its result slot.
 
@@ -61,7 +88,7 @@ class _Job(Generic[T]):
 
     def __init__(self, afn: Callable[[], Awaitable[T]]) -> None:
         self._afn = afn
-        self.done = threading.Event()
+        self.done = _Done()
         self._value: tuple[T] | None = None
         self._error: BaseException | None = None
         self._scope: trio.CancelScope | None = None
@@ -113,6 +140,45 @@ class _Job(Generic[T]):
         return self._value[0]
 
 
+class _Worker:
+    """A task of the portal that runs jobs one after another (see `_work`)."""
+
+    __slots__ = ("job", "task")
+
+    def __init__(self, task: trio.lowlevel.Task) -> None:
+        self.task = task
+        self.job: _Job[Any] | None = None
+
+
+#: idle workers kept for the next jobs (more concurrent jobs spawn more tasks)
+MAX_IDLE_WORKERS = 8
+
+
+async def _work(loop: _Loop, job: _Job[Any], reusable: bool) -> None:
+    """Run ``job``, then, if ``reusable``, wait in the loop's idle list for the next one.
+
+    Handing a job to an idle task (``reschedule``) costs less than starting a task per job,
+    which is most of a bridged call's cost in the loop thread. Only tasks in the portal's own
+    context are reused: a job for another context (a sync ``open_registry`` block) gets a task
+    of its own."""
+    worker = _Worker(trio.lowlevel.current_task())
+    current: _Job[Any] | None = job
+    while current is not None:
+        await current.run()
+        if not reusable or len(loop.idle) >= MAX_IDLE_WORKERS:
+            return
+        worker.job = None
+        loop.idle.append(worker)
+
+        def abort(_: Any) -> trio.lowlevel.Abort:
+            with suppress(ValueError):
+                loop.idle.remove(worker)
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)
+        current = worker.job
+
+
 class _Loop:
     """What the running loop publishes to callers (set once, before the handshake event)."""
 
@@ -129,6 +195,8 @@ class _Loop:
         self.context = context
         self.registry = registry
         self.stop_scope = stop_scope
+        #: workers waiting for a job (touched in the loop thread only)
+        self.idle: list[_Worker] = []
 
 
 class Portal:
@@ -250,11 +318,17 @@ class Portal:
         """Start ``job`` as a task in the portal, in ``context`` (a copy of a context captured
         in the portal; default: the portal's own, inside its registry)."""
         loop = self._ensure()
+        reusable = context is None
         spawn_context = loop.context if context is None else context
 
         def spawn() -> None:
+            if reusable and loop.idle:
+                worker = loop.idle.pop()
+                worker.job = job
+                trio.lowlevel.reschedule(worker.task)
+                return
             try:
-                spawn_context.run(loop.nursery.start_soon, job.run)
+                spawn_context.run(loop.nursery.start_soon, _work, loop, job, reusable)
             except RuntimeError as exc:  # the nursery is closing: the portal is stopping
                 job.fail(RuntimeError("the sync portal is stopping"))
                 del exc

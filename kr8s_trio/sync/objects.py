@@ -527,10 +527,11 @@ class Deployment(APIObject):
         """`Pod.exec` on a ready pod (see `wait_ready_pod`; ``ready_timeout`` bounds the wait)."""
         return _cast("CompletedExec", _rt.call_method(self, "exec", command, **kwargs))
 
-    def open_exec(self, command: Sequence[str], **kwargs: Any) -> PortalIterator[ExecProcess]:
+    def open_exec(self, command: Sequence[str], **kwargs: Any) -> PortalContextManager[ExecProcess]:
         """`Pod.open_exec` on a ready pod (see `wait_ready_pod`)."""
         return _cast(
-            "PortalIterator[ExecProcess]", _rt.enter_method(self, "open_exec", command, **kwargs)
+            "PortalContextManager[ExecProcess]",
+            _rt.enter_method(self, "open_exec", command, **kwargs),
         )
 
     def portforward(
@@ -627,7 +628,7 @@ class Deployment(APIObject):
         pod_timeout: float = 20.0,
         timeout: float | None = None,
         **kwargs: Any,
-    ) -> PortalIterator[PortalIterator[str]]:
+    ) -> PortalContextManager[PortalIterator[str]]:
         """``async with deploy.open_logs(follow=True) as lines: async for line in lines:``:
         the arguments of `logs`. The pod is picked and the request sent on entry; with
         ``all_pods`` every pod's log is read concurrently (follow included), lines interleaved
@@ -639,7 +640,7 @@ class Deployment(APIObject):
             block with that error.
         """
         return _cast(
-            "PortalIterator[PortalIterator[str]]",
+            "PortalContextManager[PortalIterator[str]]",
             _rt.enter_method(
                 self,
                 "open_logs",
@@ -840,7 +841,7 @@ class Job(APIObject):
         pod_timeout: float = 20.0,
         timeout: float | None = None,
         **kwargs: Any,
-    ) -> PortalIterator[PortalIterator[str]]:
+    ) -> PortalContextManager[PortalIterator[str]]:
         """``async with deploy.open_logs(follow=True) as lines: async for line in lines:``:
         the arguments of `logs`. The pod is picked and the request sent on entry; with
         ``all_pods`` every pod's log is read concurrently (follow included), lines interleaved
@@ -852,7 +853,7 @@ class Job(APIObject):
             block with that error.
         """
         return _cast(
-            "PortalIterator[PortalIterator[str]]",
+            "PortalContextManager[PortalIterator[str]]",
             _rt.enter_method(
                 self,
                 "open_logs",
@@ -1265,13 +1266,14 @@ class Pod(APIObject):
             ),
         )
 
-    def open_logs(self, **kwargs: Any) -> PortalIterator[PortalIterator[str]]:
+    def open_logs(self, **kwargs: Any) -> PortalContextManager[PortalIterator[str]]:
         """``async with pod.open_logs(follow=True) as lines: async for line in lines:``: the
         arguments of `logs`; the request is sent on entry (so its errors are raised there) and
         closed on exit.
         """
         return _cast(
-            "PortalIterator[PortalIterator[str]]", _rt.enter_method(self, "open_logs", **kwargs)
+            "PortalContextManager[PortalIterator[str]]",
+            _rt.enter_method(self, "open_logs", **kwargs),
         )
 
     def copy_to(
@@ -1627,10 +1629,11 @@ class Service(APIObject):
         """`Pod.exec` on a ready pod (see `wait_ready_pod`; ``ready_timeout`` bounds the wait)."""
         return _cast("CompletedExec", _rt.call_method(self, "exec", command, **kwargs))
 
-    def open_exec(self, command: Sequence[str], **kwargs: Any) -> PortalIterator[ExecProcess]:
+    def open_exec(self, command: Sequence[str], **kwargs: Any) -> PortalContextManager[ExecProcess]:
         """`Pod.open_exec` on a ready pod (see `wait_ready_pod`)."""
         return _cast(
-            "PortalIterator[ExecProcess]", _rt.enter_method(self, "open_exec", command, **kwargs)
+            "PortalContextManager[ExecProcess]",
+            _rt.enter_method(self, "open_exec", command, **kwargs),
         )
 
     def portforward(
