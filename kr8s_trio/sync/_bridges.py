@@ -236,8 +236,9 @@ class PortalContextManager(Generic[T]):
         if self._job is not None:
             raise RuntimeError("PortalContextManager is not reentrant")
         job = self._job = _Job(self._hold)
-        loop = self._loop = self._portal._submit(job, self._context)
+        loop = self._loop = self._portal._ensure()
         try:
+            self._portal._spawn(loop, job, self._context)
             self._entered.wait()
         except BaseException:
             self._portal._cancel(loop, job)

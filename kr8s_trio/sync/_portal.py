@@ -94,11 +94,16 @@ class _Job(Generic[T]):
         self._scope: trio.CancelScope | None = None
         self._cancel_requested = False
         self.cancelled = False
+        #: handed to the loop (set in the loop thread, before any cancel_in_loop for it runs)
+        self.spawned = False
 
     def cancel_in_loop(self) -> None:
         self._cancel_requested = True
         if self._scope is not None:
             self._scope.cancel()
+        elif not self.spawned:  # the caller was interrupted before handing the job over
+            self.cancelled = True
+            self.fail(RuntimeError("the operation was cancelled"))
 
     async def run(self) -> None:
         try:
@@ -318,10 +323,19 @@ class Portal:
         """Start ``job`` as a task in the portal, in ``context`` (a copy of a context captured
         in the portal; default: the portal's own, inside its registry)."""
         loop = self._ensure()
+        self._spawn(loop, job, context)
+        return loop
+
+    def _spawn(
+        self, loop: _Loop, job: _Job[Any], context: contextvars.Context | None = None
+    ) -> None:
+        """Hand ``job`` to the loop (`_submit` once the loop is known). Callers wrap this and
+        their wait in one ``try``: an interruption between the two must cancel the job too."""
         reusable = context is None
         spawn_context = loop.context if context is None else context
 
         def spawn() -> None:
+            job.spawned = True
             if reusable and loop.idle:
                 worker = loop.idle.pop()
                 worker.job = job
@@ -337,7 +351,6 @@ class Portal:
             loop.token.run_sync_soon(spawn)
         except trio.RunFinishedError:
             job.fail(RuntimeError("the sync portal is stopped"))
-        return loop
 
     def _cancel(self, loop: _Loop, job: _Job[Any]) -> None:
         """Ask the loop to cancel ``job`` (does not block; safe in finalizers)."""
@@ -383,8 +396,15 @@ class Portal:
         """`call` for a thunk, in ``context`` (see `_submit`): ``await thunk()`` in a new task
         in the portal, blocking for the result (Ctrl-C as in `call`)."""
         job: _Job[T] = _Job(thunk)
-        loop = self._submit(job, context)
-        return self._wait(loop, job)
+        loop = self._ensure()
+        try:
+            self._spawn(loop, job, context)
+            job.done.wait()
+        except BaseException:
+            self._cancel(loop, job)
+            job.done.wait(CANCEL_TIMEOUT)
+            raise
+        return job.result()
 
     def iterate(
         self,

@@ -247,6 +247,21 @@ def _converter_for(kind: type) -> Callable[[Any], Any]:
     return _same
 
 
+_twin_modules_loaded = False
+
+
+def _load_twin_modules() -> None:
+    """Import every generated module once, so that every twin class is registered before a
+    type's converter is chosen (and remembered)."""
+    global _twin_modules_loaded
+    if not _twin_modules_loaded:
+        import kr8s_trio.sync._twins
+        import kr8s_trio.sync.objects
+        import kr8s_trio.sync.portforward  # noqa: F401 (registers the twins)
+
+        _twin_modules_loaded = True
+
+
 def to_sync(value: Any) -> Any:
     """What the async API returned, as the facade returns it (see the module docstring)."""
     kind = type(value)
@@ -254,95 +269,152 @@ def to_sync(value: Any) -> Any:
         return value
     convert = _converters.get(kind)
     if convert is None:
+        _load_twin_modules()
         convert = _converters[kind] = _converter_for(kind)
     return convert(value)
 
 
-def to_async(value: Any) -> Any:
-    """An argument for the async API: twins unwrapped, sync object classes to their async
-    twins, lists, tuples, sets and generators converted item by item."""
-    kind = type(value)
-    if kind in _PLAIN:
+class _Exchange:
+    """The sync objects handed to one call (the receiver and the arguments) and the async
+    objects standing for them: after the call each sync object takes back what the verb changed,
+    and the async objects the call returns or yields come back as those same sync objects
+    (``kr8s.create([pod])`` returns ``[pod]``, updated; ``pod.watch()`` yields ``pod``)."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self) -> None:
+        self.pairs: dict[int, tuple[SyncObject, _AsyncObject]] = {}
+
+    def to_async(self, value: Any) -> Any:
+        kind = type(value)
+        if kind in _PLAIN:
+            return value
+        if isinstance(value, SyncObject):
+            twin = value._twin()
+            self.pairs[id(twin)] = (value, twin)
+            return twin
+        if isinstance(value, Twin):
+            return value._async
+        if isinstance(value, type) and issubclass(value, SyncObject):
+            return value._async_class
+        if kind in (list, tuple, set, frozenset):
+            return kind(self.to_async(item) for item in value)
+        if isinstance(value, types.GeneratorType):
+            return [self.to_async(item) for item in value]
         return value
-    if isinstance(value, Twin):
-        return value._async
-    if isinstance(value, SyncObject):
-        return value._twin()
-    if isinstance(value, type) and issubclass(value, SyncObject):
-        return value._async_class
-    if kind in (list, tuple, set, frozenset):
-        return kind(to_async(item) for item in value)
-    if isinstance(value, types.GeneratorType):
-        return [to_async(item) for item in value]
-    return value
+
+    def receiver(self, owner: Any) -> Any:
+        """The async side of ``owner`` (a twin, a sync object, or a sync object class)."""
+        if isinstance(owner, Twin):
+            return owner._async
+        if isinstance(owner, SyncObject):
+            return self.to_async(owner)
+        return owner._async_class
+
+    def arguments(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return tuple([self.to_async(a) for a in args]), {
+            k: self.to_async(v) for k, v in kwargs.items()
+        }
+
+    def take_back(self) -> None:
+        for sync, twin in self.pairs.values():
+            sync._take_back(twin)
+
+    def to_sync(self, value: Any) -> Any:
+        if not self.pairs:
+            return to_sync(value)
+        found = self.pairs.get(id(value))
+        if found is not None and found[1] is value:
+            found[0]._take_back(value)
+            return found[0]
+        kind = type(value)
+        if kind is tuple:
+            return tuple([self.to_sync(item) for item in value])
+        if kind is list:
+            return [self.to_sync(item) for item in value]
+        return to_sync(value)
+
+
+def to_async(value: Any) -> Any:
+    """An argument for the async API: twins unwrapped, sync objects to async objects over the
+    same dict, sync object classes to their async twins, lists, tuples, sets and generators
+    converted item by item."""
+    return _Exchange().to_async(value)
 
 
 # -- the call shapes ------------------------------------------------------------------------
 
 
-def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple([to_async(a) for a in args]), {k: to_async(v) for k, v in kwargs.items()}
+def _call(
+    exchange: _Exchange, afn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    a, k = exchange.arguments(args, kwargs)
+    try:
+        result = portal().run(lambda: afn(*a, **k), _scope.get())
+    finally:
+        exchange.take_back()
+    return exchange.to_sync(result)
 
 
 def call(afn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """``await afn(*args, **kwargs)`` in the portal (arguments and result converted)."""
-    a, k = _arguments(args, kwargs)
-    return to_sync(portal().run(lambda: afn(*a, **k), _scope.get()))
-
-
-def _target(owner: Any) -> Any:
-    if isinstance(owner, Twin):
-        return owner._async
-    if isinstance(owner, SyncObject):
-        return owner._twin()
-    return owner._async_class  # a SyncObject class: a classmethod
+    return _call(_Exchange(), afn, args, kwargs)
 
 
 def call_method(owner: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
-    """``await owner.name(...)`` on the async twin of ``owner`` (a twin, a sync object or a
+    """``await owner.name(...)`` on the async side of ``owner`` (a twin, a sync object or a
     sync object class), in the portal."""
-    target = _target(owner)
-    a, k = _arguments(args, kwargs)
-    method = getattr(target, name)
+    exchange = _Exchange()
+    return _call(exchange, getattr(exchange.receiver(owner), name), args, kwargs)
+
+
+def _direct(
+    exchange: _Exchange, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    a, k = exchange.arguments(args, kwargs)
     try:
-        return to_sync(portal().run(lambda: method(*a, **k), _scope.get()))
+        result = fn(*a, **k)
     finally:
-        if isinstance(owner, SyncObject):
-            owner._take_back(target)
+        exchange.take_back()
+    return exchange.to_sync(result)
 
 
 def direct(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """``fn(...)``, a plain function of the async API, called in this thread (no I/O)."""
-    a, k = _arguments(args, kwargs)
-    return to_sync(fn(*a, **k))
+    return _direct(_Exchange(), fn, args, kwargs)
+
+
+def direct_method(owner: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
+    """`direct` for a plain method of the async side of ``owner``."""
+    exchange = _Exchange()
+    return _direct(exchange, getattr(exchange.receiver(owner), name), args, kwargs)
 
 
 def construct(cls: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """An instance of an async class for a twin's constructor (arguments converted)."""
-    a, k = _arguments(args, kwargs)
+    a, k = _Exchange().arguments(args, kwargs)
     return cls(*a, **k)
 
 
-def direct_method(owner: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
-    """`direct` for a plain method of the async twin of ``owner``."""
-    target = _target(owner)
-    a, k = _arguments(args, kwargs)
-    try:
-        return to_sync(getattr(target, name)(*a, **k))
-    finally:
-        if isinstance(owner, SyncObject):
-            owner._take_back(target)
+def _iterate(
+    exchange: _Exchange, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> PortalIterator[Any]:
+    a, k = exchange.arguments(args, kwargs)
+    return portal().iterate(lambda: fn(*a, **k), context=_scope.get(), convert=exchange.to_sync)
 
 
 def iterate(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> PortalIterator[Any]:
     """An iterator over ``fn(...)`` (an async iterable, made and iterated in the portal)."""
-    a, k = _arguments(args, kwargs)
-    return portal().iterate(lambda: fn(*a, **k), context=_scope.get(), convert=to_sync)
+    return _iterate(_Exchange(), fn, args, kwargs)
 
 
 def iterate_method(owner: Any, name: str, /, *args: Any, **kwargs: Any) -> PortalIterator[Any]:
-    """`iterate` for a method of the async twin of ``owner``."""
-    return iterate(getattr(_target(owner), name), *args, **kwargs)
+    """`iterate` for a method of the async side of ``owner`` (a sync object iterating over
+    itself, as ``pod.watch()`` does, is yielded updated)."""
+    exchange = _Exchange()
+    return _iterate(exchange, getattr(exchange.receiver(owner), name), args, kwargs)
 
 
 def iterate_self(owner: Twin) -> PortalIterator[Any]:
@@ -351,15 +423,22 @@ def iterate_self(owner: Twin) -> PortalIterator[Any]:
     return portal().iterate(lambda: instance, context=_scope.get(), convert=to_sync)
 
 
+def _enter(
+    exchange: _Exchange, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> PortalContextManager[Any]:
+    a, k = exchange.arguments(args, kwargs)
+    return portal().enter(fn(*a, **k), context=_scope.get(), convert=exchange.to_sync)
+
+
 def enter(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> PortalContextManager[Any]:
     """A context manager over ``fn(...)`` (an async context manager, entered in the portal)."""
-    a, k = _arguments(args, kwargs)
-    return portal().enter(fn(*a, **k), context=_scope.get(), convert=to_sync)
+    return _enter(_Exchange(), fn, args, kwargs)
 
 
 def enter_method(owner: Any, name: str, /, *args: Any, **kwargs: Any) -> PortalContextManager[Any]:
-    """`enter` for a method of the async twin of ``owner``."""
-    return enter(getattr(_target(owner), name), *args, **kwargs)
+    """`enter` for a method of the async side of ``owner``."""
+    exchange = _Exchange()
+    return _enter(exchange, getattr(exchange.receiver(owner), name), args, kwargs)
 
 
 def enter_self(owner: Twin) -> Any:
@@ -386,16 +465,16 @@ def exit_self(
 
 
 def get_attribute(owner: Any, name: str) -> Any:
-    """A property of the async twin of ``owner``, converted."""
-    return to_sync(getattr(_target(owner), name))
+    """A property of the async side of ``owner``, converted."""
+    exchange = _Exchange()
+    return exchange.to_sync(getattr(exchange.receiver(owner), name))
 
 
 def set_attribute(owner: Any, name: str, value: Any) -> None:
-    """Set a property on the async twin of ``owner``."""
-    target = _target(owner)
-    setattr(target, name, to_async(value))
-    if isinstance(owner, SyncObject):
-        owner._take_back(target)
+    """Set a property on the async side of ``owner``."""
+    exchange = _Exchange()
+    setattr(exchange.receiver(owner), name, exchange.to_async(value))
+    exchange.take_back()
 
 
 def defaults(fn: Callable[..., Any]) -> dict[str, Any]:
