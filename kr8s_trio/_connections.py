@@ -1,7 +1,8 @@
-"""Four repairs to httpcore's connection handling, applied to every client `build_http_client`
+"""Five repairs to httpcore's connection handling, applied to every client `build_http_client`
 makes (`close_sockets_on_cancel`: sockets closed when a TLS handshake is cancelled, and writes
 finished when they are cancelled), to every response `Api.call_api` abandons
-(`stop_http2_stream`), and to the upgrade pool after a cancelled WebSocket handshake
+(`stop_http2_stream`), to HTTP/2 requests abandoned before their response
+(`reset_orphaned_http2_streams`), and to the upgrade pool after a cancelled WebSocket handshake
 (`close_orphaned_connections`).
 
 All reach into httpx/httpcore private attributes, guarded (anything unexpected: do nothing),
@@ -19,7 +20,12 @@ import httpcore
 import httpx
 import trio
 
-__all__ = ["close_orphaned_connections", "close_sockets_on_cancel", "stop_http2_stream"]
+__all__ = [
+    "close_orphaned_connections",
+    "close_sockets_on_cancel",
+    "reset_orphaned_http2_streams",
+    "stop_http2_stream",
+]
 
 
 #: Seconds a cancelled write may go on to finish before it is abandoned (breaking the
@@ -155,6 +161,50 @@ async def stop_http2_stream(response: httpx.Response) -> None:
             pass  # the stream ended (or the connection is gone): nothing left to stop
 
 
+def _pools(client: httpx.AsyncClient) -> list[Any]:
+    return [getattr(t, "_pool", None) for t in (client._transport, *client._mounts.values())]
+
+
+async def reset_orphaned_http2_streams(client: httpx.AsyncClient) -> None:
+    """Reset (``RST_STREAM``) the HTTP/2 streams httpcore forgot without telling the server.
+
+    A request cancelled after its headers went out and before the response's came back is
+    dropped by httpcore (its stream leaves the connection's bookkeeping) but its stream stays
+    open on the server: a watch cancelled that early stayed open until its timeout. Called
+    when `kr8s_trio._transport.send` is interrupted; the streams httpcore still tracks (other
+    requests') are left alone. (Private attributes, guarded: anything unexpected, do nothing.)
+
+    Cancellation:
+        Shielded, at most a second per connection.
+    """
+    import h2.errors
+    import h2.exceptions
+
+    ignored = (h2.exceptions.ProtocolError, httpcore.NetworkError, httpcore.TimeoutException)
+    for pool in _pools(client):
+        connections = getattr(pool, "_connections", None)
+        if not isinstance(connections, list):
+            continue
+        for outer in list(connections):
+            connection = getattr(outer, "_connection", None)
+            if not isinstance(connection, httpcore.AsyncHTTP2Connection):
+                continue
+            state = getattr(connection, "_h2_state", None)
+            tracked, streams = getattr(connection, "_events", None), getattr(state, "streams", None)
+            if state is None or not isinstance(tracked, dict) or not isinstance(streams, dict):
+                continue
+            orphans = [i for i, s in streams.items() if i not in tracked and not s.closed]
+            if not orphans:
+                continue
+            with trio.CancelScope(shield=True), trio.move_on_after(1):
+                try:
+                    for stream_id in orphans:
+                        state.reset_stream(stream_id, error_code=h2.errors.ErrorCodes.CANCEL)
+                    await connection._write_outgoing_data(httpcore.Request("GET", "https://-/"))
+                except ignored:
+                    pass  # the stream ended meanwhile (or the connection is gone)
+
+
 async def close_orphaned_connections(client: httpx.AsyncClient) -> None:
     """Close the connections httpcore orphans when a request is cancelled after connecting and
     before sending: they stay in the pool, NEW, never reused and open until the pool closes.
@@ -164,8 +214,7 @@ async def close_orphaned_connections(client: httpx.AsyncClient) -> None:
     Cancellation:
         Shielded; each close is bounded to 1 s.
     """
-    for transport in (client._transport, *client._mounts.values()):
-        pool = getattr(transport, "_pool", None)
+    for pool in _pools(client):
         connections, requests = (
             getattr(pool, "_connections", None),
             getattr(pool, "_requests", None),

@@ -52,7 +52,7 @@ import attrs
 import httpx
 import trio
 
-from kr8s_trio._connections import close_sockets_on_cancel
+from kr8s_trio._connections import close_sockets_on_cancel, reset_orphaned_http2_streams
 from kr8s_trio._core._clientconfig import ClientConfig
 from kr8s_trio._core._exceptions import APITimeoutError, TransportError
 from kr8s_trio._core._requests import redact_url
@@ -314,7 +314,11 @@ async def send(
         last_try = not replayable or attempt + 1 >= retry.max_attempts
         try:
             response = await client.send(request, stream=True)
-        except httpx.RequestError as exc:
+        except BaseException as exc:
+            # (cancelled or failed before the response: no HTTP/2 stream left open server-side)
+            await reset_orphaned_http2_streams(client)
+            if not isinstance(exc, httpx.RequestError):
+                raise
             retryable = not _certificate_rejected(exc) and (
                 isinstance(exc, _NOT_SENT) or request.method in IDEMPOTENT_METHODS
             )
