@@ -433,9 +433,7 @@ def api(
     Raises:
         ConfigError, AuthError: no usable configuration.
     """
-    return _cast(
-        "Api", _rt.call(_async.api, url, kubeconfig, serviceaccount, namespace, context, **options)
-    )
+    return _cast("Api", _rt.api(url, kubeconfig, serviceaccount, namespace, context, **options))
 
 
 def api_resources(api: Api | None = None) -> list[dict[str, Any]]:

@@ -57,6 +57,7 @@ TARGETS = {
 EXTRA = ("_twins.py", "kr8s_trio.sync._twins")
 #: async function -> the hand-written runtime function its twin delegates to
 SPECIAL = {
+    "kr8s_trio._registry.api": "api",
     "kr8s_trio._registry.open_registry": "open_registry",
     "kr8s_trio._registry.current_registry": "current_registry",
 }

@@ -38,6 +38,7 @@ __all__ = [
     "PortForwardControls",
     "SyncObject",
     "Twin",
+    "api",
     "call",
     "call_method",
     "construct",
@@ -507,6 +508,27 @@ def open_registry() -> Iterator[Any]:
             yield to_sync(registry)
         finally:
             _scope.reset(token)
+
+
+def api(
+    url: str | None = None,
+    kubeconfig: Any = None,
+    serviceaccount: str | None = None,
+    namespace: str | None = None,
+    context: str | None = None,
+    **options: Any,
+) -> Any:
+    """The sync ``api``: ``kr8s_trio.api`` in the portal, except that ``api()`` with no
+    arguments, once the portal's registry has a client, answers in the caller's thread (its
+    first client: what the async call would return) without a hop."""
+    args = (url, kubeconfig, serviceaccount, namespace, context)
+    if not options and args == (None, None, None, None, None) and _scope.get() is None:
+        loop = portal()
+        if loop.running:
+            clients = loop.registry.clients
+            if clients:
+                return to_sync(clients[0])
+    return call(kr8s_trio.api, *args, **options)
 
 
 def current_registry() -> Any:

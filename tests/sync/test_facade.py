@@ -381,3 +381,22 @@ def test_facade_open_registry(sync_cluster: FakeClusterThread) -> None:
     assert not outer.closed
     assert kr8s.api() is outer
     assert kr8s.current_registry() is outer_registry
+
+
+def test_facade_api_without_arguments_answers_without_a_hop(
+    sync_cluster: FakeClusterThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kr8s_trio.sync._portal import portal
+
+    first = kr8s.api()
+
+    def no_hop(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a hop to the portal")
+
+    monkeypatch.setattr(portal(), "run", no_hop)
+    assert kr8s.api() is first  # the registry's first client, read in this thread
+    with pytest.raises(AssertionError, match="a hop"):
+        kr8s.api(kubeconfig=sync_cluster.kubeconfig_path, namespace="other")  # not cached yet
+    monkeypatch.undo()
+    with kr8s.open_registry():  # in a registry of its own: asked in the portal
+        assert kr8s.api() is not first
