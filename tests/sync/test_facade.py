@@ -393,10 +393,10 @@ def test_facade_api_without_arguments_answers_without_a_hop(
     def no_hop(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a hop to the portal")
 
-    monkeypatch.setattr(portal(), "run", no_hop)
-    assert kr8s.api() is first  # the registry's first client, read in this thread
-    with pytest.raises(AssertionError, match="a hop"):
-        kr8s.api(kubeconfig=sync_cluster.kubeconfig_path, namespace="other")  # not cached yet
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(portal(), "run", no_hop)
+        assert kr8s.api() is first  # the registry's first client, read in this thread
+        with pytest.raises(AssertionError, match="a hop"):
+            kr8s.api(kubeconfig=sync_cluster.kubeconfig_path, namespace="other")  # not cached
     with kr8s.open_registry():  # in a registry of its own: asked in the portal
         assert kr8s.api() is not first
