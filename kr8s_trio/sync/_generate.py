@@ -68,6 +68,7 @@ from kr8s_trio.sync._gentext import (
     _property,
     _render,
 )
+from kr8s_trio.sync._runtime import KIND_ATTRIBUTES
 
 SYNC_DIR = Path(__file__).parent
 #: async public module -> (generated file, sync module name)
@@ -86,19 +87,6 @@ SPECIAL = {
 #: mixins with hand-written sync-only methods, by async class
 MIXINS = {"kr8s_trio._portforward.PortForward": "_rt.PortForwardControls"}
 RENAMES = {"aclose": "close", "aiter_bytes": "iter_bytes", "aiter_lines": "iter_lines"}
-KIND_ATTRIBUTES = (
-    "version",
-    "kind",
-    "plural",
-    "singular",
-    "endpoint",
-    "short_names",
-    "namespaced",
-    "scalable",
-    "scalable_spec",
-    "scale_subresource",
-    "builtin",
-)
 
 
 # -- name resolution ------------------------------------------------------------------------

@@ -357,11 +357,21 @@ class Portal:
         with suppress(trio.RunFinishedError):
             loop.token.run_sync_soon(job.cancel_in_loop)
 
-    def _wait(self, loop: _Loop, job: _Job[T]) -> T:
-        """Block until ``job`` is done and return its result; an exception raised in this
-        thread meanwhile (KeyboardInterrupt...) cancels the job, waits for it (bounded) and is
+    def _wait(
+        self,
+        loop: _Loop,
+        job: _Job[T],
+        *,
+        spawn: bool = False,
+        context: contextvars.Context | None = None,
+    ) -> T:
+        """Block until ``job`` is done and return its result (after handing it to the loop, in
+        ``context``, if ``spawn``: inside the same ``try``); an exception raised in this thread
+        meanwhile (KeyboardInterrupt...) cancels the job, waits for it (bounded) and is
         re-raised."""
         try:
+            if spawn:
+                self._spawn(loop, job, context)
             job.done.wait()
         except BaseException:
             self._cancel(loop, job)
@@ -395,16 +405,7 @@ class Portal:
     ) -> T:
         """`call` for a thunk, in ``context`` (see `_submit`): ``await thunk()`` in a new task
         in the portal, blocking for the result (Ctrl-C as in `call`)."""
-        job: _Job[T] = _Job(thunk)
-        loop = self._ensure()
-        try:
-            self._spawn(loop, job, context)
-            job.done.wait()
-        except BaseException:
-            self._cancel(loop, job)
-            job.done.wait(CANCEL_TIMEOUT)
-            raise
-        return job.result()
+        return self._wait(self._ensure(), _Job(thunk), spawn=True, context=context)
 
     def iterate(
         self,
